@@ -1,0 +1,337 @@
+//! The connector's configuration: the seven parameters an admin prepares, and offline validation.
+//!
+//! Field titles and descriptions are the words of IDHub's set-up page, so the form a host renders
+//! from the JSON Schema is the one admins know. Credentials are [`Secret`]s (`writeOnly`).
+
+use std::net::IpAddr;
+
+use connector_api::{ConfigProblems, Result, Secret};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use url::Url;
+
+/// What to do with an account when IDHub deprovisions it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeprovisioningMode {
+    /// Set `active` to false: reversible, the account keeps its groups.
+    #[default]
+    Deactivate,
+    /// DELETE the SCIM record: irreversible, unlinks the account and drops its synced groups.
+    Delete,
+}
+
+/// The Atlassian Cloud connector's configuration.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "Atlassian Cloud connector")]
+pub struct AtlassianConfig {
+    /// The HTTPS URL of the Atlassian Cloud site, for the Jira and Confluence REST APIs. Shown in
+    /// admin.atlassian.com under Products.
+    #[schemars(title = "Site URL", url, example = &"https://acme.atlassian.net")]
+    pub site_url: String,
+
+    /// The SCIM endpoint for user provisioning, shown once when the identity-provider directory is
+    /// set up (admin.atlassian.com, Security, Identity providers, Set up user provisioning).
+    #[schemars(
+        title = "SCIM URL",
+        url,
+        example = &"https://api.atlassian.com/scim/directory/2fb21891-7bee-4c2d-a61a-ade3834c8b2b"
+    )]
+    pub scim_url: String,
+
+    /// An Atlassian API token of the service account, used with the Admin Email for the site
+    /// APIs. Created under Account settings, Security, Create and manage API tokens.
+    #[schemars(title = "Account Security API Key")]
+    pub account_security_api_key: Secret,
+
+    /// The email of the service account that has Organization or Site Administrator and Product
+    /// Admin permissions for Jira and Confluence.
+    #[schemars(title = "Admin Email", email, example = &"idhub-service@acme.com")]
+    pub admin_email: String,
+
+    /// The identifier of the Atlassian directory: the last segment of the SCIM URL.
+    #[schemars(title = "Directory ID", example = &"2fb21891-7bee-4c2d-a61a-ade3834c8b2b")]
+    pub directory_id: String,
+
+    /// The SCIM API key of the directory, shown once with the SCIM URL; regenerate it under
+    /// Security, Identity providers, your directory.
+    #[schemars(title = "Directory API Key")]
+    pub directory_api_key: Secret,
+
+    /// The default groups that grant product access, one per product (Jira Software, Confluence);
+    /// each new user is added to all of them. Check them in admin.atlassian.com, Products,
+    /// Manage product, Default groups.
+    #[serde(default = "default_group_names")]
+    #[schemars(
+        title = "Default Group Names",
+        example = default_group_names(),
+        length(max = 50)
+    )]
+    pub default_group_names: Vec<String>,
+
+    /// What deprovisioning does: deactivate (reversible, the default) or delete (irreversible).
+    #[serde(default)]
+    #[schemars(title = "Deprovisioning mode")]
+    pub deprovisioning: DeprovisioningMode,
+
+    /// Objects per SCIM page; Atlassian answers at most 100.
+    #[serde(default = "default_page_size")]
+    #[schemars(title = "Page size", range(min = 1, max = 100))]
+    pub page_size: u32,
+
+    /// Requests in flight at once against Atlassian.
+    #[serde(default = "default_concurrency")]
+    #[schemars(title = "Concurrency", range(min = 1, max = 64))]
+    pub concurrency: u32,
+
+    /// The longest one HTTP request may take, in seconds.
+    #[serde(default = "default_request_timeout")]
+    #[schemars(title = "Request timeout (s)", range(min = 1, max = 600))]
+    pub request_timeout_secs: u64,
+
+    /// The longest one operation may take, retries included, in seconds.
+    #[serde(default = "default_deadline")]
+    #[schemars(title = "Operation deadline (s)", range(min = 1, max = 86_400))]
+    pub deadline_secs: u64,
+
+    /// How many times one request is retried after a rate limit or a server error.
+    #[serde(default = "default_retry_budget")]
+    #[schemars(title = "Retry budget", range(max = 20))]
+    pub retry_budget: u32,
+}
+
+fn default_group_names() -> Vec<String> {
+    vec!["jira-software-users".into(), "confluence-users".into()]
+}
+
+fn default_page_size() -> u32 {
+    100
+}
+
+fn default_concurrency() -> u32 {
+    8
+}
+
+fn default_request_timeout() -> u64 {
+    30
+}
+
+fn default_deadline() -> u64 {
+    300
+}
+
+fn default_retry_budget() -> u32 {
+    5
+}
+
+impl AtlassianConfig {
+    /// Offline validation: every problem, each naming its field and the fix.
+    pub fn validate(&self) -> Result<()> {
+        let mut problems = ConfigProblems::default();
+        check_url(&mut problems, "site_url", &self.site_url);
+        if check_url(&mut problems, "scim_url", &self.scim_url) {
+            match directory_id_of(&self.scim_url) {
+                None => problems.push(
+                    "scim_url",
+                    "must end with /scim/directory/{directoryId}, as shown when the directory was set up",
+                ),
+                Some(id) if id != self.directory_id.trim() => problems.push(
+                    "directory_id",
+                    format!(
+                        "`{}` disagrees with the SCIM URL, whose directory is `{id}`; the Directory ID is the last segment of the SCIM URL",
+                        self.directory_id
+                    ),
+                ),
+                Some(_) => {}
+            }
+        }
+        problems.check(
+            is_email(&self.admin_email),
+            "admin_email",
+            format!("`{}` is not an email address", self.admin_email),
+        );
+        problems.check(
+            !self.directory_id.trim().is_empty(),
+            "directory_id",
+            "must not be empty",
+        );
+        problems.check(
+            !self.account_security_api_key.is_blank(),
+            "account_security_api_key",
+            "must not be empty: create an API token as the service account under Account settings, Security",
+        );
+        problems.check(
+            !self.directory_api_key.is_blank(),
+            "directory_api_key",
+            "must not be empty: it is shown once when the directory is set up; regenerate it under Security, Identity providers",
+        );
+        for (i, name) in self.default_group_names.iter().enumerate() {
+            problems.check(
+                !name.trim().is_empty(),
+                "default_group_names",
+                format!("entry {i} is empty"),
+            );
+            problems.check(
+                !self.default_group_names[..i].contains(name),
+                "default_group_names",
+                format!("`{name}` is listed twice"),
+            );
+        }
+        problems.check(
+            (1..=100).contains(&self.page_size),
+            "page_size",
+            "must be between 1 and 100 (Atlassian's page cap)",
+        );
+        problems.check(
+            (1..=64).contains(&self.concurrency),
+            "concurrency",
+            "must be between 1 and 64",
+        );
+        problems.check(
+            (1..=600).contains(&self.request_timeout_secs),
+            "request_timeout_secs",
+            "must be between 1 and 600",
+        );
+        problems.check(
+            (1..=86_400).contains(&self.deadline_secs),
+            "deadline_secs",
+            "must be between 1 and 86400",
+        );
+        problems.check(self.retry_budget <= 20, "retry_budget", "must be at most 20");
+        problems.into_result()
+    }
+}
+
+/// Checks that `value` is an HTTPS URL (HTTP only to a loopback host); records the problem.
+fn check_url(problems: &mut ConfigProblems, field: &str, value: &str) -> bool {
+    let url = match Url::parse(value.trim()) {
+        Ok(url) => url,
+        Err(e) => {
+            problems.push(field, format!("`{value}` is not a URL ({e})"));
+            return false;
+        }
+    };
+    let ok = match url.scheme() {
+        "https" => true,
+        "http" if is_loopback(&url) => true,
+        "http" => {
+            problems.push(
+                field,
+                "must use https:// (plain http is only allowed to a loopback address)",
+            );
+            false
+        }
+        other => {
+            problems.push(field, format!("unsupported scheme `{other}`; use https://"));
+            false
+        }
+    };
+    if ok && (!url.username().is_empty() || url.password().is_some()) {
+        problems.push(field, "must not carry credentials; use the key fields");
+        return false;
+    }
+    ok
+}
+
+/// Whether the URL's host is a loopback address or `localhost`.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// The `{directoryId}` of a SCIM URL ending in `/scim/directory/{directoryId}`.
+pub fn directory_id_of(scim_url: &str) -> Option<String> {
+    let url = Url::parse(scim_url.trim()).ok()?;
+    let segments: Vec<&str> = url.path_segments()?.filter(|s| !s.is_empty()).collect();
+    match segments.as_slice() {
+        [.., "scim", "directory", id] => Some((*id).to_owned()),
+        _ => None,
+    }
+}
+
+fn is_email(s: &str) -> bool {
+    let s = s.trim();
+    match s.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !s.chars().any(char::is_whitespace)
+                && !domain.contains('@')
+        }
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn good() -> serde_json::Value {
+        json!({
+            "site_url": "https://acme.atlassian.net",
+            "scim_url": "https://api.atlassian.com/scim/directory/dir-1",
+            "account_security_api_key": "tok",
+            "admin_email": "svc@acme.com",
+            "directory_id": "dir-1",
+            "directory_api_key": "key",
+        })
+    }
+
+    fn problems(patch: serde_json::Value) -> Vec<String> {
+        let mut config = good();
+        for (k, v) in patch.as_object().unwrap() {
+            config[k] = v.clone();
+        }
+        let config: AtlassianConfig = serde_json::from_value(config).unwrap();
+        match config.validate() {
+            Ok(()) => vec![],
+            Err(e) => e.details["problems"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["field"].as_str().unwrap().to_owned())
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn defaults_and_good_config() {
+        let config: AtlassianConfig = serde_json::from_value(good()).unwrap();
+        assert_eq!(config.default_group_names, ["jira-software-users", "confluence-users"]);
+        assert_eq!(config.deprovisioning, DeprovisioningMode::Deactivate);
+        assert!(config.validate().is_ok());
+    }
+
+    #[test]
+    fn refuses_each_bad_field() {
+        assert_eq!(problems(json!({"site_url": "http://acme.atlassian.net"})), ["site_url"]);
+        assert!(problems(json!({"site_url": "http://127.0.0.1:9/"})).is_empty());
+        assert!(problems(json!({"scim_url": "http://localhost:9/scim/directory/dir-1"})).is_empty());
+        assert_eq!(problems(json!({"directory_id": "other"})), ["directory_id"]);
+        assert_eq!(problems(json!({"scim_url": "https://api.atlassian.com/scim"})), ["scim_url"]);
+        assert_eq!(problems(json!({"admin_email": "svc"})), ["admin_email"]);
+        assert_eq!(problems(json!({"directory_api_key": "  "})), ["directory_api_key"]);
+        assert_eq!(problems(json!({"page_size": 1000})), ["page_size"]);
+        assert_eq!(
+            problems(json!({"default_group_names": ["a", "a"]})),
+            ["default_group_names"]
+        );
+    }
+
+    #[test]
+    fn debug_never_shows_keys() {
+        let config: AtlassianConfig = serde_json::from_value(good()).unwrap();
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("tok\"") && !debug.contains("\"key\""), "{debug}");
+        assert!(debug.contains("[REDACTED]"));
+    }
+}

@@ -1,0 +1,303 @@
+//! The plugin side of the boundary: `export_connector!`, the panic guard and the JSON dispatcher.
+//!
+//! Authors see only the macro. It emits the one static abi_stable looks for, whose root module
+//! points at the generic entry points below; each entry point runs under [`guard`], decodes the
+//! request envelope, calls the author's [`Connector`] method and encodes the reply.
+
+use std::ops::ControlFlow;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::Duration;
+
+use abi_stable::library::{
+    CheckTypeLayout, LibHeader, RootModuleResult, __call_root_module_loader,
+};
+use abi_stable::prefix_type::PrefixTypeTrait;
+use abi_stable::sabi_trait::TD_Opaque;
+use abi_stable::std_types::{RResult, RStr, RString};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use crate::abi::{
+    AbiError, ConnectorBox, ConnectorModule, ConnectorModule_Ref, ConnectorObj,
+    ConnectorObj_TO, HostCallbacksRef, PROTOCOL_VERSION,
+};
+use crate::author::{Connector, Context, HostLink, ObjectSink};
+use crate::error::{ConnectorError, ErrorKind, Result};
+use crate::model::ConnectorObject;
+use crate::ops::{
+    Event, OPERATION_NAMES, OpCreate, OpDelete, OpGet, OpSchema, OpSearch, OpTest, OpUpdate,
+    Operation, RequestEnvelope, RpSearch,
+};
+
+/// The operation every exported connector answers with a deliberate panic inside the guard, so a
+/// host can prove that panics in this library are contained.
+pub const PANIC_PROBE_OPERATION: &str = "sdk.panic_probe";
+
+/// Exports a [`Connector`] type as a connector library: put it once at the root of a crate built
+/// with `crate-type = ["cdylib"]`.
+///
+/// ```ignore
+/// connector_api::export_connector!(MyConnector);
+/// ```
+///
+/// It generates the abi_stable root module (manifest, validate, open), a `catch_unwind` guard on
+/// every entry point (a panic becomes an [`ErrorKind::Internal`] error carrying the panic
+/// message), and the JSON dispatch of every operation. The author writes no `unsafe` and no
+/// abi_stable code.
+#[macro_export]
+macro_rules! export_connector {
+    ($connector:ty) => {
+        /// The header abi_stable's loader reads: the root module of this connector library.
+        // The symbol name is abi_stable's `ROOT_MODULE_LOADER_NAME`; a unit test pins it.
+        #[doc(hidden)]
+        #[unsafe(export_name = "_1as_0lib_1header_0root_bmodule_bloader")]
+        pub static __IDHUB_CONNECTOR_LIB_HEADER: $crate::__private::LibHeader =
+            $crate::__private::lib_header::<$connector>();
+    };
+}
+
+/// The library header of connector `C`, for [`export_connector!`].
+pub const fn lib_header<C: Connector>() -> LibHeader {
+    // SAFETY: `erased_root_module::<C>` returns the `PrefixRef` of a `ConnectorModule_Ref`,
+    // erased by abi_stable's own loader helper, which is what `from_constructor` requires.
+    unsafe {
+        LibHeader::from_constructor::<ConnectorModule_Ref>(
+            erased_root_module::<C>,
+            CheckTypeLayout::Yes,
+        )
+    }
+}
+
+extern "C" fn erased_root_module<C: Connector>() -> RootModuleResult {
+    __call_root_module_loader(root_module::<C>)
+}
+
+/// The root module of connector `C`.
+pub fn root_module<C: Connector>() -> ConnectorModule_Ref {
+    ConnectorModule {
+        manifest: manifest_entry::<C>,
+        validate: validate_entry::<C>,
+        open: open_entry::<C>,
+    }
+    .leak_into_prefix()
+}
+
+/// Runs `f`, turning a panic into an [`ErrorKind::Internal`] error with the panic message.
+pub fn guard<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic with a non-string payload".into());
+        Err(
+            ConnectorError::internal(format!("the connector panicked: {message}"))
+                .with_details(json!({ "panic": message })),
+        )
+    })
+}
+
+/// The manifest of `C`, with the SDK's fields filled in.
+pub fn full_manifest<C: Connector>() -> crate::Manifest {
+    let mut manifest = C::manifest();
+    manifest.protocol_version = PROTOCOL_VERSION;
+    manifest.api_version = crate::API_VERSION.into();
+    manifest.config_schema = config_schema::<C::Config>();
+    manifest
+}
+
+/// The JSON Schema (draft 2020-12) of a configuration type.
+pub fn config_schema<T: schemars::JsonSchema>() -> serde_json::Value {
+    schemars::schema_for!(T).to_value()
+}
+
+extern "C" fn manifest_entry<C: Connector>() -> RString {
+    let json = guard(|| {
+        serde_json::to_string(&full_manifest::<C>())
+            .map_err(|e| ConnectorError::internal(format!("manifest could not be encoded: {e}")))
+    });
+    match json {
+        Ok(json) => json.into(),
+        // The host reads a manifest with an `error` member as a load failure.
+        Err(error) => json!({ "error": error }).to_string().into(),
+    }
+}
+
+extern "C" fn validate_entry<C: Connector>(config_json: RStr<'_>) -> RResult<RString, AbiError> {
+    guard(|| parse_config::<C>(config_json.as_str()).map(|_| RString::from("null")))
+        .map_err(ConnectorError::into_abi)
+        .into()
+}
+
+extern "C" fn open_entry<C: Connector>(config_json: RStr<'_>) -> RResult<ConnectorBox, AbiError> {
+    guard(|| {
+        let config = parse_config::<C>(config_json.as_str())?;
+        let connector = C::open(config)?;
+        Ok(ConnectorObj_TO::from_value(Exported(connector), TD_Opaque))
+    })
+    .map_err(ConnectorError::into_abi)
+    .into()
+}
+
+/// Deserializes a configuration, naming the field on error, then runs the author's `validate`.
+pub fn parse_config<C: Connector>(json: &str) -> Result<C::Config> {
+    let de = &mut serde_json::Deserializer::from_str(json);
+    let config: C::Config = serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = e.path().to_string();
+        let field = if field == "." { "(root)".to_owned() } else { field };
+        let cause = e.into_inner().to_string();
+        ConnectorError::invalid_config(&field, cause)
+    })?;
+    C::validate(&config)?;
+    Ok(config)
+}
+
+/// An open connector behind the ABI object.
+struct Exported<C>(C);
+
+impl<C: Connector> ConnectorObj for Exported<C> {
+    fn call(
+        &self,
+        op: RStr<'_>,
+        request_json: RStr<'_>,
+        host: HostCallbacksRef<'_>,
+    ) -> RResult<RString, AbiError> {
+        let link = AbiHost(host);
+        guard(|| dispatch(&self.0, op.as_str(), request_json.as_str(), &link))
+            .map(RString::from)
+            .map_err(ConnectorError::into_abi)
+            .into()
+    }
+}
+
+struct AbiHost<'a>(HostCallbacksRef<'a>);
+
+impl HostLink for AbiHost<'_> {
+    fn emit(&self, event: &Event) -> bool {
+        match serde_json::to_string(event) {
+            Ok(json) => self.0.emit(RStr::from(json.as_str())),
+            Err(_) => true,
+        }
+    }
+
+    fn is_cancelled(&self) -> bool {
+        self.0.is_cancelled()
+    }
+}
+
+/// Runs operation `op` of connector `c` on a JSON request envelope; answers the JSON reply.
+pub(crate) fn dispatch<C: Connector>(
+    c: &C,
+    op: &str,
+    request: &str,
+    link: &dyn HostLink,
+) -> Result<String> {
+    match op {
+        OpTest::NAME => run(request, link, |ctx, _: OpTest| c.test(ctx)),
+        OpSchema::NAME => run(request, link, |ctx, _: OpSchema| c.schema(ctx)),
+        OpCreate::NAME => run(request, link, |ctx, op: OpCreate| c.create(ctx, op)),
+        OpGet::NAME => run(request, link, |ctx, op: OpGet| c.get(ctx, op)),
+        OpUpdate::NAME => run(request, link, |ctx, op: OpUpdate| c.update(ctx, op)),
+        OpDelete::NAME => run(request, link, |ctx, op: OpDelete| c.delete(ctx, op)),
+        OpSearch::NAME => run(request, link, |ctx, op: OpSearch| {
+            let mut sink = HostSink {
+                link: ctx.link(),
+                count: 0,
+                stopped: false,
+            };
+            let reply = c.search(ctx, op, &mut sink)?;
+            // The sink knows what really crossed; the author's counters cannot disagree with it.
+            Ok(RpSearch::new(sink.count, reply.complete && !sink.stopped))
+        }),
+        PANIC_PROBE_OPERATION => {
+            panic!("panic probe: the SDK guard must turn this panic into an internal error")
+        }
+        other => Err(ConnectorError::new(
+            ErrorKind::Unsupported,
+            format!(
+                "unknown operation `{other}`; this connector answers: {}",
+                OPERATION_NAMES.join(", ")
+            ),
+        )
+        .with_details(json!({ "operation": other, "supported": OPERATION_NAMES }))),
+    }
+}
+
+fn run<O: Operation>(
+    request: &str,
+    link: &dyn HostLink,
+    f: impl FnOnce(&Context<'_>, O) -> Result<O::Reply>,
+) -> Result<String> {
+    let envelope: RequestEnvelope<O> = decode_request(O::NAME, request)?;
+    if envelope.protocol > PROTOCOL_VERSION {
+        return Err(ConnectorError::new(
+            ErrorKind::Unsupported,
+            format!(
+                "the host speaks connector protocol {}, this connector only {PROTOCOL_VERSION}",
+                envelope.protocol
+            ),
+        ));
+    }
+    let ctx = Context::new(envelope.timeout_ms.map(Duration::from_millis), link);
+    let reply = f(&ctx, envelope.request)?;
+    encode_reply(O::NAME, &reply)
+}
+
+fn decode_request<T: DeserializeOwned>(op: &str, json: &str) -> Result<T> {
+    let de = &mut serde_json::Deserializer::from_str(json);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let attribute = path.strip_prefix("request.").unwrap_or(&path).to_owned();
+        ConnectorError::invalid_value(
+            &attribute,
+            format!("malformed `{op}` request: {}", e.into_inner()),
+        )
+    })
+}
+
+fn encode_reply<T: Serialize>(op: &str, reply: &T) -> Result<String> {
+    serde_json::to_string(reply)
+        .map_err(|e| ConnectorError::internal(format!("the `{op}` reply could not be encoded: {e}")))
+}
+
+struct HostSink<'a> {
+    link: &'a dyn HostLink,
+    count: u64,
+    stopped: bool,
+}
+
+impl ObjectSink for HostSink<'_> {
+    fn push(&mut self, objects: Vec<ConnectorObject>) -> ControlFlow<()> {
+        if self.stopped {
+            return ControlFlow::Break(());
+        }
+        if objects.is_empty() {
+            return ControlFlow::Continue(());
+        }
+        let n = objects.len() as u64;
+        let keep_going = self.link.emit(&Event::Objects { objects });
+        self.count += n;
+        if keep_going {
+            ControlFlow::Continue(())
+        } else {
+            self.stopped = true;
+            ControlFlow::Break(())
+        }
+    }
+
+    fn total(&mut self, total: u64) {
+        self.link.emit(&Event::Total { total });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn macro_uses_abi_stables_symbol_name() {
+        assert_eq!(
+            abi_stable::library::ROOT_MODULE_LOADER_NAME,
+            "_1as_0lib_1header_0root_bmodule_bloader"
+        );
+    }
+}

@@ -1,0 +1,360 @@
+//! `ConnectorClient`: the typed host-side handle of an open connector, usable from many threads.
+//!
+//! Every call is checked against the manifest's capabilities before it crosses the ABI, encoded
+//! as a [`RequestEnvelope`], and its reply decoded into the operation's reply type. Search results
+//! arrive as batches through a borrowed callback, so the host never holds a whole directory.
+
+use std::any::Any;
+use std::ops::ControlFlow;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use abi_stable::sabi_trait::TD_Opaque;
+use abi_stable::std_types::{RStr, RString};
+use serde_json::Value;
+
+use crate::abi::{ConnectorBox, HostCallbacks, HostCallbacks_TO, PROTOCOL_VERSION};
+use crate::capability::Manifest;
+use crate::error::{ConnectorError, ErrorKind, Result};
+use crate::model::{ConnectorObject, ObjectClass};
+use crate::ops::{
+    Event, OpCreate, OpDelete, OpGet, OpSchema, OpSearch, OpTest, OpUpdate, Operation,
+    RequestEnvelope, RpCreate, RpDelete, RpGet, RpSearch, RpUpdate,
+};
+use crate::report::TestReport;
+use crate::schema::Schema;
+
+/// A flag the host raises to cancel calls in flight; cheap to clone and share across threads.
+#[derive(Debug, Clone, Default)]
+pub struct CancelToken(Arc<AtomicBool>);
+
+impl CancelToken {
+    /// A token not yet cancelled.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Cancels every call that carries this token.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether [`CancelToken::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Options of one call.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct CallOptions {
+    /// The time the connector may take; `None` for the client's default.
+    pub timeout: Option<Duration>,
+    /// A token that cancels the call.
+    pub cancel: Option<CancelToken>,
+}
+
+impl CallOptions {
+    /// Options with a timeout.
+    pub fn timeout(timeout: Duration) -> Self {
+        CallOptions {
+            timeout: Some(timeout),
+            cancel: None,
+        }
+    }
+
+    /// Sets or clears the timeout.
+    pub fn with_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Adds a cancel token.
+    pub fn with_cancel(mut self, token: CancelToken) -> Self {
+        self.cancel = Some(token);
+        self
+    }
+}
+
+/// The typed handle of an open connector. Cloning shares the instance; it is `Send + Sync`, and
+/// calls may run from many threads at once. Dropping the last clone closes the connector.
+#[derive(Clone)]
+pub struct ConnectorClient {
+    inner: Arc<Inner>,
+    default_timeout: Option<Duration>,
+}
+
+struct Inner {
+    obj: ConnectorBox,
+    manifest: Manifest,
+}
+
+impl std::fmt::Debug for ConnectorClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectorClient")
+            .field("connector", &self.inner.manifest.name)
+            .field("default_timeout", &self.default_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+type BatchFn<'f> = dyn FnMut(Vec<ConnectorObject>) -> ControlFlow<()> + Send + 'f;
+
+impl ConnectorClient {
+    pub(crate) fn new(obj: ConnectorBox, manifest: Manifest) -> Self {
+        ConnectorClient {
+            inner: Arc::new(Inner { obj, manifest }),
+            default_timeout: None,
+        }
+    }
+
+    /// A client sharing the same instance whose calls default to `timeout`.
+    pub fn with_default_timeout(&self, timeout: Option<Duration>) -> Self {
+        ConnectorClient {
+            inner: Arc::clone(&self.inner),
+            default_timeout: timeout,
+        }
+    }
+
+    /// The connector's manifest.
+    pub fn manifest(&self) -> &Manifest {
+        &self.inner.manifest
+    }
+
+    /// Runs a typed operation with default options.
+    pub fn call<O: Operation + 'static>(&self, op: &O) -> Result<O::Reply> {
+        self.call_with(op, &CallOptions::default())
+    }
+
+    /// Runs a typed operation.
+    pub fn call_with<O: Operation + 'static>(
+        &self,
+        op: &O,
+        options: &CallOptions,
+    ) -> Result<O::Reply> {
+        self.check_capability(O::NAME, op.class().map(ObjectClass::as_str), op)?;
+        let reply = self.cross(O::NAME, op, options, None)?;
+        decode_reply(O::NAME, &reply)
+    }
+
+    /// Runs an operation given by name with a JSON request, as a command line does. The request
+    /// is still checked against the capabilities when the operation is known.
+    pub fn call_json(&self, operation: &str, request: &Value, options: &CallOptions) -> Result<Value> {
+        let class = request.get("class").and_then(Value::as_str);
+        self.check_capability(operation, class, &())?;
+        let reply = self.cross(operation, request, options, None)?;
+        decode_reply(operation, &reply)
+    }
+
+    /// Runs a search, handing each batch to `on_batch` in order; `on_batch` answers
+    /// [`ControlFlow::Break`] to stop early.
+    pub fn search_with(
+        &self,
+        op: &OpSearch,
+        options: &CallOptions,
+        mut on_batch: impl FnMut(Vec<ConnectorObject>) -> ControlFlow<()> + Send,
+    ) -> Result<RpSearch> {
+        self.check_capability(OpSearch::NAME, Some(op.class.as_str()), op)?;
+        let reply = self.cross(OpSearch::NAME, op, options, Some(&mut on_batch))?;
+        decode_reply(OpSearch::NAME, &reply)
+    }
+
+    /// Runs a search and collects every object. Only for small results; prefer
+    /// [`ConnectorClient::search_with`].
+    pub fn search_all(&self, op: &OpSearch) -> Result<Vec<ConnectorObject>> {
+        let mut all = Vec::new();
+        self.search_with(op, &CallOptions::default(), |batch| {
+            all.extend(batch);
+            ControlFlow::Continue(())
+        })?;
+        Ok(all)
+    }
+
+    /// Tests the connection.
+    pub fn test(&self) -> Result<TestReport> {
+        self.call(&OpTest::new())
+    }
+
+    /// Reads the schema.
+    pub fn schema(&self) -> Result<Schema> {
+        self.call(&OpSchema::new())
+    }
+
+    /// Creates an object.
+    pub fn create(&self, op: &OpCreate) -> Result<RpCreate> {
+        self.call(op)
+    }
+
+    /// Reads an object by uid.
+    pub fn get(&self, op: &OpGet) -> Result<RpGet> {
+        self.call(op)
+    }
+
+    /// Updates an object.
+    pub fn update(&self, op: &OpUpdate) -> Result<RpUpdate> {
+        self.call(op)
+    }
+
+    /// Deletes an object.
+    pub fn delete(&self, op: &OpDelete) -> Result<RpDelete> {
+        self.call(op)
+    }
+
+    /// Refuses, before crossing, an operation the manifest does not declare.
+    fn check_capability(&self, operation: &str, class: Option<&str>, op: &dyn Any) -> Result<()> {
+        let caps = &self.inner.manifest.capabilities;
+        let connector = &self.inner.manifest.name;
+        let declared = match (operation, class) {
+            ("test", _) => caps.test,
+            ("schema", _) => caps.schema,
+            (_, Some(class)) => {
+                let Some(class_caps) = caps.class(class) else {
+                    return Err(ConnectorError::unsupported(operation, Some(class)).with_details(
+                        serde_json::json!({
+                            "connector": connector, "operation": operation, "class": class,
+                            "declared_classes": caps.classes.keys().collect::<Vec<_>>(),
+                        }),
+                    ));
+                };
+                if let Some(update) = op.downcast_ref::<OpUpdate>() {
+                    if update.name.is_some() && !class_caps.rename {
+                        return Err(ConnectorError::unsupported("rename", Some(class)));
+                    }
+                    if update.enabled.is_some() && !class_caps.enable {
+                        return Err(ConnectorError::unsupported("enable", Some(class)));
+                    }
+                }
+                class_caps.supports(operation)
+            }
+            // Unknown or class-less operations go through: the connector answers them.
+            _ => true,
+        };
+        if declared {
+            Ok(())
+        } else {
+            Err(ConnectorError::unsupported(operation, class)
+                .with_details(serde_json::json!({
+                    "connector": connector, "operation": operation, "class": class,
+                    "reason": "not declared in the manifest's capabilities",
+                })))
+        }
+    }
+
+    fn cross<T: serde::Serialize>(
+        &self,
+        operation: &str,
+        request: &T,
+        options: &CallOptions,
+        on_batch: Option<&mut BatchFn<'_>>,
+    ) -> Result<RString> {
+        let envelope = RequestEnvelope {
+            protocol: PROTOCOL_VERSION,
+            timeout_ms: options
+                .timeout
+                .or(self.default_timeout)
+                .map(|t| t.as_millis().min(u64::MAX as u128) as u64),
+            request,
+        };
+        let json = serde_json::to_string(&envelope).map_err(|e| {
+            ConnectorError::internal(format!("the `{operation}` request could not be encoded: {e}"))
+        })?;
+        let side = HostSide {
+            on_batch: Mutex::new(on_batch),
+            cancel: options.cancel.clone(),
+            failure: Mutex::new(None),
+        };
+        let callbacks = HostCallbacks_TO::from_ptr(&side, TD_Opaque);
+        let reply = self
+            .inner
+            .obj
+            .call(RStr::from(operation), RStr::from(json.as_str()), callbacks)
+            .into_result()
+            .map_err(ConnectorError::from_abi);
+        // A failure on our side of the callback outranks whatever the plugin answered after it.
+        if let Some(failure) = side.failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            return Err(failure);
+        }
+        reply
+    }
+}
+
+fn decode_reply<T: serde::de::DeserializeOwned>(operation: &str, reply: &RString) -> Result<T> {
+    serde_json::from_str(reply.as_str()).map_err(|e| {
+        ConnectorError::internal(format!(
+            "the connector's `{operation}` reply could not be decoded: {e}"
+        ))
+    })
+}
+
+/// The host's side of a call: receives events, reports cancellation.
+struct HostSide<'f, 'g> {
+    on_batch: Mutex<Option<&'f mut BatchFn<'g>>>,
+    cancel: Option<CancelToken>,
+    failure: Mutex<Option<ConnectorError>>,
+}
+
+impl HostSide<'_, '_> {
+    fn fail(&self, error: ConnectorError) -> bool {
+        let mut failure = self.failure.lock().unwrap_or_else(|p| p.into_inner());
+        failure.get_or_insert(error);
+        false
+    }
+
+    fn handle(&self, event_json: &str) -> bool {
+        let event: Event = match serde_json::from_str(event_json) {
+            Ok(event) => event,
+            // An event kind from a newer connector: ignore it, as additive JSON requires.
+            Err(_) if !event_json.contains("\"event\":\"objects\"") => return true,
+            Err(e) => {
+                return self.fail(ConnectorError::internal(format!(
+                    "the connector sent a malformed batch of objects: {e}"
+                )));
+            }
+        };
+        match event {
+            Event::Objects { objects } => {
+                let mut guard = self.on_batch.lock().unwrap_or_else(|p| p.into_inner());
+                match guard.as_mut() {
+                    Some(on_batch) => on_batch(objects).is_continue(),
+                    None => self.fail(ConnectorError::internal(
+                        "the connector sent objects outside a search",
+                    )),
+                }
+            }
+            Event::Total { .. } => true,
+            Event::Log { level, message } => {
+                log_event(&level, &message);
+                true
+            }
+        }
+    }
+}
+
+impl HostCallbacks for HostSide<'_, '_> {
+    fn emit(&self, event_json: RStr<'_>) -> bool {
+        // A panic must not unwind into the plugin's frames (abi_stable would abort the process).
+        catch_unwind(AssertUnwindSafe(|| self.handle(event_json.as_str()))).unwrap_or_else(|_| {
+            self.fail(ConnectorError::new(
+                ErrorKind::Internal,
+                "the host's search callback panicked",
+            ))
+        })
+    }
+
+    fn is_cancelled(&self) -> bool {
+        self.cancel.as_ref().is_some_and(CancelToken::is_cancelled)
+    }
+}
+
+fn log_event(level: &str, message: &str) {
+    match level {
+        "error" => tracing::error!(target: "connector", "{message}"),
+        "warn" => tracing::warn!(target: "connector", "{message}"),
+        "info" => tracing::info!(target: "connector", "{message}"),
+        "debug" => tracing::debug!(target: "connector", "{message}"),
+        _ => tracing::trace!(target: "connector", "{message}"),
+    }
+}

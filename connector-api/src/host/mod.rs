@@ -1,0 +1,7 @@
+//! The host side (feature `host`): load connector libraries and call them through a typed client.
+
+pub mod client;
+pub mod loader;
+
+pub use client::{CallOptions, CancelToken, ConnectorClient};
+pub use loader::{LoadError, PluginLibrary};

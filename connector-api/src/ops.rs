@@ -1,0 +1,423 @@
+//! The operations: `Op*` requests and `Rp*` replies, tied together by [`Operation`].
+//!
+//! These serde types are the JSON that crosses [`crate::abi::ConnectorObj::call`]. They are
+//! `#[non_exhaustive]`, built with constructors and setters, so fields can be added without
+//! breaking authors or hosts; unknown fields are ignored on both sides.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::filter::Filter;
+use crate::model::{AttributeDelta, ConnectorObject, ObjectClass, Uid};
+use crate::report::TestReport;
+use crate::schema::Schema;
+
+/// A request type, its operation name and its reply type.
+pub trait Operation: Serialize + DeserializeOwned {
+    /// The operation name that crosses the ABI.
+    const NAME: &'static str;
+    /// The reply type.
+    type Reply: Serialize + DeserializeOwned;
+    /// The object class the request is about, for capability checks.
+    fn class(&self) -> Option<&ObjectClass> {
+        None
+    }
+}
+
+/// Every operation name, in the order a guide lists them.
+pub const OPERATION_NAMES: [&str; 7] = [
+    OpTest::NAME,
+    OpSchema::NAME,
+    OpCreate::NAME,
+    OpGet::NAME,
+    OpUpdate::NAME,
+    OpDelete::NAME,
+    OpSearch::NAME,
+];
+
+/// The JSON document a host sends for every operation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RequestEnvelope<T> {
+    /// The sender's [`crate::abi::PROTOCOL_VERSION`].
+    pub protocol: u32,
+    /// The time the operation may take, in milliseconds, from its start in the plugin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+    /// The operation's request.
+    pub request: T,
+}
+
+/// An event a plugin sends to the host during a call (see [`crate::abi::HostCallbacks::emit`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Event {
+    /// The next objects of a search, in order.
+    Objects {
+        /// The objects.
+        objects: Vec<ConnectorObject>,
+    },
+    /// The number of objects a search will return, once known.
+    Total {
+        /// The total.
+        total: u64,
+    },
+    /// A log line from the plugin, for the host's log.
+    Log {
+        /// `error`, `warn`, `info`, `debug` or `trace`.
+        level: String,
+        /// The line. Never contains a secret.
+        message: String,
+    },
+}
+
+macro_rules! class_op {
+    ($ty:ty) => {
+        fn class(&self) -> Option<&ObjectClass> {
+            Some(&self.class)
+        }
+    };
+}
+
+/// Test the connection: every credential and permission, each as a named check.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct OpTest {}
+
+impl OpTest {
+    /// The request.
+    pub fn new() -> Self {
+        OpTest {}
+    }
+}
+
+impl Operation for OpTest {
+    const NAME: &'static str = "test";
+    type Reply = TestReport;
+}
+
+/// Describe the object classes and their attributes.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct OpSchema {}
+
+impl OpSchema {
+    /// The request.
+    pub fn new() -> Self {
+        OpSchema {}
+    }
+}
+
+impl Operation for OpSchema {
+    const NAME: &'static str = "schema";
+    type Reply = Schema;
+}
+
+/// Create an object.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct OpCreate {
+    /// The class.
+    pub class: ObjectClass,
+    /// The name (a user's login, a group's display name).
+    pub name: String,
+    /// The enabled flag, for classes that have one; `None` leaves the target's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// The other attributes.
+    #[serde(default)]
+    pub attributes: BTreeMap<String, Value>,
+}
+
+impl OpCreate {
+    /// A create of `name` in `class` with no attributes.
+    pub fn new(class: impl Into<ObjectClass>, name: &str) -> Self {
+        OpCreate {
+            class: class.into(),
+            name: name.into(),
+            enabled: None,
+            attributes: BTreeMap::new(),
+        }
+    }
+
+    /// Sets an attribute.
+    pub fn attr(mut self, name: &str, value: impl Into<Value>) -> Self {
+        self.attributes.insert(name.into(), value.into());
+        self
+    }
+
+    /// Sets the enabled flag.
+    pub fn enabled(mut self, enabled: bool) -> Self {
+        self.enabled = Some(enabled);
+        self
+    }
+}
+
+impl Operation for OpCreate {
+    const NAME: &'static str = "create";
+    type Reply = RpCreate;
+    class_op!(OpCreate);
+}
+
+/// The reply to [`OpCreate`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct RpCreate {
+    /// The uid of the created (or adopted) object.
+    pub uid: Uid,
+    /// Whether an existing object of the same identity was adopted instead of created.
+    #[serde(default)]
+    pub adopted: bool,
+}
+
+impl RpCreate {
+    /// A created object.
+    pub fn created(uid: impl Into<Uid>) -> Self {
+        RpCreate {
+            uid: uid.into(),
+            adopted: false,
+        }
+    }
+
+    /// An existing object adopted instead.
+    pub fn adopted(uid: impl Into<Uid>) -> Self {
+        RpCreate {
+            uid: uid.into(),
+            adopted: true,
+        }
+    }
+}
+
+/// Read one object by uid.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct OpGet {
+    /// The class.
+    pub class: ObjectClass,
+    /// The uid.
+    pub uid: Uid,
+    /// The attributes to return; `None` for those returned by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attributes_to_get: Option<Vec<String>>,
+}
+
+impl OpGet {
+    /// A get of `uid` in `class`.
+    pub fn new(class: impl Into<ObjectClass>, uid: impl Into<Uid>) -> Self {
+        OpGet {
+            class: class.into(),
+            uid: uid.into(),
+            attributes_to_get: None,
+        }
+    }
+
+    /// Asks for exactly these attributes.
+    pub fn attributes(mut self, names: &[&str]) -> Self {
+        self.attributes_to_get = Some(names.iter().map(|s| s.to_string()).collect());
+        self
+    }
+}
+
+impl Operation for OpGet {
+    const NAME: &'static str = "get";
+    type Reply = RpGet;
+    class_op!(OpGet);
+}
+
+/// The reply to [`OpGet`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct RpGet {
+    /// The object.
+    pub object: ConnectorObject,
+}
+
+impl RpGet {
+    /// The reply.
+    pub fn new(object: ConnectorObject) -> Self {
+        RpGet { object }
+    }
+}
+
+/// Change an object: its name, its enabled flag, and attribute deltas, in one request.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct OpUpdate {
+    /// The class.
+    pub class: ObjectClass,
+    /// The uid.
+    pub uid: Uid,
+    /// A new name (requires the `rename` capability).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// A new enabled flag (requires the `enable` capability).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Attribute changes, applied in order.
+    #[serde(default)]
+    pub deltas: Vec<AttributeDelta>,
+}
+
+impl OpUpdate {
+    /// An update of `uid` in `class` that changes nothing yet.
+    pub fn new(class: impl Into<ObjectClass>, uid: impl Into<Uid>) -> Self {
+        OpUpdate {
+            class: class.into(),
+            uid: uid.into(),
+            name: None,
+            enabled: None,
+            deltas: Vec::new(),
+        }
+    }
+
+    /// Adds a delta.
+    pub fn delta(mut self, delta: AttributeDelta) -> Self {
+        self.deltas.push(delta);
+        self
+    }
+
+    /// Sets the enabled flag.
+    pub fn enabled(mut self, enabled: bool) -> Self {
+        self.enabled = Some(enabled);
+        self
+    }
+
+    /// Renames the object.
+    pub fn rename(mut self, name: &str) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+}
+
+impl Operation for OpUpdate {
+    const NAME: &'static str = "update";
+    type Reply = RpUpdate;
+    class_op!(OpUpdate);
+}
+
+/// The reply to [`OpUpdate`]: the object's uid, which some targets change on rename.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct RpUpdate {
+    /// The uid after the update.
+    pub uid: Uid,
+}
+
+impl RpUpdate {
+    /// The reply.
+    pub fn new(uid: impl Into<Uid>) -> Self {
+        RpUpdate { uid: uid.into() }
+    }
+}
+
+/// Delete an object.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct OpDelete {
+    /// The class.
+    pub class: ObjectClass,
+    /// The uid.
+    pub uid: Uid,
+}
+
+impl OpDelete {
+    /// A delete of `uid` in `class`.
+    pub fn new(class: impl Into<ObjectClass>, uid: impl Into<Uid>) -> Self {
+        OpDelete {
+            class: class.into(),
+            uid: uid.into(),
+        }
+    }
+}
+
+impl Operation for OpDelete {
+    const NAME: &'static str = "delete";
+    type Reply = RpDelete;
+    class_op!(OpDelete);
+}
+
+/// The reply to [`OpDelete`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct RpDelete {}
+
+impl RpDelete {
+    /// The reply.
+    pub fn new() -> Self {
+        RpDelete {}
+    }
+}
+
+/// Find objects. Results stream to the host in batches; see [`crate::ObjectSink`].
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct OpSearch {
+    /// The class.
+    pub class: ObjectClass,
+    /// The filter; `None` for every object of the class.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Filter>,
+    /// The attributes to return; `None` for those returned by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attributes_to_get: Option<Vec<String>>,
+    /// The page size the connector should use with the target; `None` for its default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_size: Option<u32>,
+}
+
+impl OpSearch {
+    /// Every object of `class`.
+    pub fn new(class: impl Into<ObjectClass>) -> Self {
+        OpSearch {
+            class: class.into(),
+            filter: None,
+            attributes_to_get: None,
+            page_size: None,
+        }
+    }
+
+    /// Sets the filter.
+    pub fn filter(mut self, filter: Filter) -> Self {
+        self.filter = Some(filter);
+        self
+    }
+
+    /// Asks for exactly these attributes.
+    pub fn attributes(mut self, names: &[&str]) -> Self {
+        self.attributes_to_get = Some(names.iter().map(|s| s.to_string()).collect());
+        self
+    }
+
+    /// Sets the page size.
+    pub fn page_size(mut self, page_size: u32) -> Self {
+        self.page_size = Some(page_size);
+        self
+    }
+}
+
+impl Operation for OpSearch {
+    const NAME: &'static str = "search";
+    type Reply = RpSearch;
+    class_op!(OpSearch);
+}
+
+/// The reply to [`OpSearch`], after the last batch.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct RpSearch {
+    /// How many objects were sent.
+    pub count: u64,
+    /// `false` when the host stopped the search early.
+    pub complete: bool,
+}
+
+impl RpSearch {
+    /// A search that sent `count` objects; `complete` is false when the host stopped it.
+    pub fn new(count: u64, complete: bool) -> Self {
+        RpSearch { count, complete }
+    }
+}

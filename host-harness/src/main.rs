@@ -1,0 +1,114 @@
+//! The `host-harness` command line: argument parsing only; each command lives in `cli/`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use host_harness::cli::{self, CliError};
+use tracing_subscriber::EnvFilter;
+
+/// Load an IDHub connector library and drive it through the real ABI.
+///
+/// Exit codes: 0 success, 1 the connector answered an error, 2 bad command line or
+/// configuration file, 3 the library could not be loaded.
+#[derive(Debug, Parser)]
+#[command(name = "host-harness", version, about, long_about)]
+struct Args {
+    /// More log output on stderr (-v info, -vv debug, -vvv trace). Secrets are never logged.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Load a plugin and print its manifest, capabilities and configuration schema.
+    ///
+    /// A library that fails to load prints a short summary of why and exits 3.
+    Inspect {
+        /// The connector library (.so, .dylib or .dll).
+        plugin: PathBuf,
+        /// Print the manifest as JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Open a connector with a configuration and run one operation.
+    ///
+    /// The result is printed as JSON on stdout; an error is printed as JSON (kind, message,
+    /// retryable, details) on stderr, with exit code 1.
+    ///
+    /// Examples:
+    ///   host-harness call lib.so --config c.json validate
+    ///   host-harness call lib.so --config c.json test
+    ///   host-harness call lib.so --config c.json create '{"class":"user","name":"ada","attributes":{"email":"ada@example.com"}}'
+    ///   host-harness call lib.so --config c.json search '{"class":"user","filter":{"eq":{"attribute":"__name__","value":"ada"}}}'
+    #[command(verbatim_doc_comment)]
+    Call {
+        /// The connector library.
+        plugin: PathBuf,
+        /// The connector configuration, a JSON file.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// validate, test, schema, create, get, update, delete or search.
+        operation: String,
+        /// The request as JSON, `@FILE` to read it from a file, or `-` for standard input.
+        input: Option<String>,
+        /// The time the operation may take, in seconds.
+        #[arg(long, value_name = "SECONDS")]
+        timeout: Option<f64>,
+    },
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    init_logging(args.verbose);
+    match run(args.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => error.report(),
+    }
+}
+
+fn run(command: Command) -> Result<(), CliError> {
+    match command {
+        Command::Inspect { plugin, json } => cli::inspect::run(&plugin, json),
+        Command::Call {
+            plugin,
+            config,
+            operation,
+            input,
+            timeout,
+        } => {
+            let timeout = timeout
+                .map(|s| {
+                    Duration::try_from_secs_f64(s)
+                        .map_err(|_| CliError::Usage(format!("--timeout {s} is not a duration")))
+                })
+                .transpose()?;
+            cli::call::run(&cli::call::CallArgs {
+                plugin: &plugin,
+                config: &config,
+                operation: &operation,
+                input: input.as_deref(),
+                timeout,
+            })
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_env("HOST_HARNESS_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(true)
+        .init();
+}
