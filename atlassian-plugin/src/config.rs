@@ -198,7 +198,11 @@ impl AtlassianConfig {
             "deadline_secs",
             "must be between 1 and 86400",
         );
-        problems.check(self.retry_budget <= 20, "retry_budget", "must be at most 20");
+        problems.check(
+            self.retry_budget <= 20,
+            "retry_budget",
+            "must be at most 20",
+        );
         problems.into_result()
     }
 }
@@ -306,20 +310,34 @@ mod tests {
     #[test]
     fn defaults_and_good_config() {
         let config: AtlassianConfig = serde_json::from_value(good()).unwrap();
-        assert_eq!(config.default_group_names, ["jira-software-users", "confluence-users"]);
+        assert_eq!(
+            config.default_group_names,
+            ["jira-software-users", "confluence-users"]
+        );
         assert_eq!(config.deprovisioning, DeprovisioningMode::Deactivate);
         assert!(config.validate().is_ok());
     }
 
     #[test]
     fn refuses_each_bad_field() {
-        assert_eq!(problems(json!({"site_url": "http://acme.atlassian.net"})), ["site_url"]);
+        assert_eq!(
+            problems(json!({"site_url": "http://acme.atlassian.net"})),
+            ["site_url"]
+        );
         assert!(problems(json!({"site_url": "http://127.0.0.1:9/"})).is_empty());
-        assert!(problems(json!({"scim_url": "http://localhost:9/scim/directory/dir-1"})).is_empty());
+        assert!(
+            problems(json!({"scim_url": "http://localhost:9/scim/directory/dir-1"})).is_empty()
+        );
         assert_eq!(problems(json!({"directory_id": "other"})), ["directory_id"]);
-        assert_eq!(problems(json!({"scim_url": "https://api.atlassian.com/scim"})), ["scim_url"]);
+        assert_eq!(
+            problems(json!({"scim_url": "https://api.atlassian.com/scim"})),
+            ["scim_url"]
+        );
         assert_eq!(problems(json!({"admin_email": "svc"})), ["admin_email"]);
-        assert_eq!(problems(json!({"directory_api_key": "  "})), ["directory_api_key"]);
+        assert_eq!(
+            problems(json!({"directory_api_key": "  "})),
+            ["directory_api_key"]
+        );
         assert_eq!(problems(json!({"page_size": 1000})), ["page_size"]);
         assert_eq!(
             problems(json!({"default_group_names": ["a", "a"]})),
@@ -331,7 +349,10 @@ mod tests {
     fn debug_never_shows_keys() {
         let config: AtlassianConfig = serde_json::from_value(good()).unwrap();
         let debug = format!("{config:?}");
-        assert!(!debug.contains("tok\"") && !debug.contains("\"key\""), "{debug}");
+        assert!(
+            !debug.contains("tok\"") && !debug.contains("\"key\""),
+            "{debug}"
+        );
         assert!(debug.contains("[REDACTED]"));
     }
 }

@@ -19,8 +19,8 @@ use connector_api::ops::{
 };
 use connector_api::{
     AttributeSchema, AttributeType, ClassCapabilities, ClassSchema, ConfigProblems, Connector,
-    ConnectorError, ConnectorObject, Context, LogLevel, Manifest, ObjectSink, Result,
-    Schema, Secret, TestReport,
+    ConnectorError, ConnectorObject, Context, LogLevel, Manifest, ObjectSink, Result, Schema,
+    Secret, TestReport,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -72,11 +72,19 @@ const GROUP: &str = "group";
 
 impl Store {
     fn class(&self, class: &str) -> &BTreeMap<String, ConnectorObject> {
-        if class == USER { &self.users } else { &self.groups }
+        if class == USER {
+            &self.users
+        } else {
+            &self.groups
+        }
     }
 
     fn class_mut(&mut self, class: &str) -> &mut BTreeMap<String, ConnectorObject> {
-        if class == USER { &mut self.users } else { &mut self.groups }
+        if class == USER {
+            &mut self.users
+        } else {
+            &mut self.groups
+        }
     }
 
     fn new_uid(&mut self, class: &str) -> String {
@@ -95,13 +103,18 @@ impl Store {
             .collect();
         let mut user = user.clone();
         if !groups.is_empty() {
-            user.attributes.insert("groups".into(), Value::Array(groups));
+            user.attributes
+                .insert("groups".into(), Value::Array(groups));
         }
         user
     }
 
     fn read(&self, class: &str, object: &ConnectorObject) -> ConnectorObject {
-        if class == USER { self.read_user(object) } else { object.clone() }
+        if class == USER {
+            self.read_user(object)
+        } else {
+            object.clone()
+        }
     }
 }
 
@@ -185,19 +198,28 @@ impl MemoryConnector {
         let values: Vec<&Value> = match value {
             Value::Array(values) if attribute.multi_valued => values.iter().collect(),
             Value::Array(_) => {
-                return Err(ConnectorError::invalid_value(name, "single-valued, got an array"));
+                return Err(ConnectorError::invalid_value(
+                    name,
+                    "single-valued, got an array",
+                ));
             }
             other => vec![other],
         };
         for v in values {
-            let s = v
-                .as_str()
-                .ok_or_else(|| ConnectorError::invalid_value(name, format!("expected a string, got {v}")))?;
+            let s = v.as_str().ok_or_else(|| {
+                ConnectorError::invalid_value(name, format!("expected a string, got {v}"))
+            })?;
             if name == "email" && !is_email(s) {
-                return Err(ConnectorError::invalid_value(name, format!("`{s}` is not an email address")));
+                return Err(ConnectorError::invalid_value(
+                    name,
+                    format!("`{s}` is not an email address"),
+                ));
             }
             if name == "members" && !store.users.contains_key(s) {
-                return Err(ConnectorError::invalid_value(name, format!("no user has uid `{s}`")));
+                return Err(ConnectorError::invalid_value(
+                    name,
+                    format!("no user has uid `{s}`"),
+                ));
             }
         }
         Ok(())
@@ -206,7 +228,11 @@ impl MemoryConnector {
     fn check_attributes_to_get(class: &str, names: Option<&Vec<String>>) -> Result<()> {
         let schema = schema();
         for name in names.into_iter().flatten() {
-            if schema.class(class).and_then(|c| c.attribute(name)).is_none() {
+            if schema
+                .class(class)
+                .and_then(|c| c.attribute(name))
+                .is_none()
+            {
                 return Err(ConnectorError::invalid_value(
                     name,
                     format!("no such attribute on class `{class}`"),
@@ -248,14 +274,26 @@ impl Connector for MemoryConnector {
 
     fn validate(config: &MemoryConfig) -> Result<()> {
         let mut problems = ConfigProblems::default();
-        problems.check(!config.tenant.trim().is_empty(), "tenant", "must not be empty");
-        problems.check(!config.api_token.is_blank(), "api_token", "must not be empty");
+        problems.check(
+            !config.tenant.trim().is_empty(),
+            "tenant",
+            "must not be empty",
+        );
+        problems.check(
+            !config.api_token.is_blank(),
+            "api_token",
+            "must not be empty",
+        );
         problems.check(
             (1..=1000).contains(&config.page_size_max),
             "page_size_max",
             "must be between 1 and 1000",
         );
-        problems.check(config.seed_users <= 1_000_000, "seed_users", "at most 1000000");
+        problems.check(
+            config.seed_users <= 1_000_000,
+            "seed_users",
+            "at most 1000000",
+        );
         problems.check(
             config.simulated_latency_ms <= 60_000,
             "simulated_latency_ms",
@@ -283,7 +321,10 @@ impl Connector for MemoryConnector {
     fn test(&self, ctx: &Context<'_>) -> Result<TestReport> {
         self.simulate_latency(ctx)?;
         let mut report = TestReport::default();
-        report.pass("store.reachable", format!("tenant `{}` is open", self.config.tenant));
+        report.pass(
+            "store.reachable",
+            format!("tenant `{}` is open", self.config.tenant),
+        );
         report.pass("store.credentials", "the API token is set");
         Ok(report)
     }
@@ -298,7 +339,10 @@ impl Connector for MemoryConnector {
         let class = op.class.as_str();
         let mut store = self.store.write().unwrap_or_else(|p| p.into_inner());
         if op.name.trim().is_empty() {
-            return Err(ConnectorError::invalid_value("__name__", "must not be empty"));
+            return Err(ConnectorError::invalid_value(
+                "__name__",
+                "must not be empty",
+            ));
         }
         if let Some(uid) = Self::name_taken(&store, class, &op.name, None) {
             return Err(ConnectorError::already_exists(
@@ -307,12 +351,21 @@ impl Connector for MemoryConnector {
             ));
         }
         if class == GROUP && op.enabled.is_some() {
-            return Err(ConnectorError::invalid_value("__enabled__", "groups have no enabled flag"));
+            return Err(ConnectorError::invalid_value(
+                "__enabled__",
+                "groups have no enabled flag",
+            ));
         }
-        let required = schema().class(class).map(|c| c.attributes.clone()).unwrap_or_default();
+        let required = schema()
+            .class(class)
+            .map(|c| c.attributes.clone())
+            .unwrap_or_default();
         for attribute in required.iter().filter(|a| a.required) {
             if !op.attributes.contains_key(&attribute.name) {
-                return Err(ConnectorError::invalid_value(&attribute.name, "required on create"));
+                return Err(ConnectorError::invalid_value(
+                    &attribute.name,
+                    "required on create",
+                ));
             }
         }
         for (name, value) in &op.attributes {
@@ -321,7 +374,11 @@ impl Connector for MemoryConnector {
         let uid = store.new_uid(class);
         let mut object = ConnectorObject::new(uid.as_str(), op.name.as_str());
         object.enabled = (class == USER).then_some(op.enabled.unwrap_or(true));
-        object.attributes = op.attributes.into_iter().filter(|(_, v)| !v.is_null()).collect();
+        object.attributes = op
+            .attributes
+            .into_iter()
+            .filter(|(_, v)| !v.is_null())
+            .collect();
         store.class_mut(class).insert(uid.clone(), object);
         ctx.log(LogLevel::Debug, format!("created {class} {uid}"));
         Ok(RpCreate::created(uid))
@@ -360,13 +417,18 @@ impl Connector for MemoryConnector {
             }
         }
         if class == GROUP && op.enabled.is_some() {
-            return Err(ConnectorError::invalid_value("__enabled__", "groups have no enabled flag"));
+            return Err(ConnectorError::invalid_value(
+                "__enabled__",
+                "groups have no enabled flag",
+            ));
         }
         // Validate every delta before changing anything: an update applies whole or not at all.
         let schema = schema();
         let mut object = store.class(class)[op.uid.as_str()].clone();
         for delta in &op.deltas {
-            let attribute = schema.class(class).and_then(|c| c.attribute(&delta.attribute));
+            let attribute = schema
+                .class(class)
+                .and_then(|c| c.attribute(&delta.attribute));
             let multi = attribute.is_some_and(|a| a.multi_valued);
             let next = delta.apply_to(object.attributes.get(&delta.attribute), multi);
             if let Some(value) = &next {
@@ -377,7 +439,10 @@ impl Connector for MemoryConnector {
                     format!("no such attribute on class `{class}`"),
                 ));
             } else if attribute.is_some_and(|a| a.required) {
-                return Err(ConnectorError::invalid_value(&delta.attribute, "required; cannot be cleared"));
+                return Err(ConnectorError::invalid_value(
+                    &delta.attribute,
+                    "required; cannot be cleared",
+                ));
             }
             match next {
                 Some(value) => object.attributes.insert(delta.attribute.clone(), value),
@@ -417,7 +482,12 @@ impl Connector for MemoryConnector {
         Ok(RpDelete::new())
     }
 
-    fn search(&self, ctx: &Context<'_>, op: OpSearch, sink: &mut dyn ObjectSink) -> Result<RpSearch> {
+    fn search(
+        &self,
+        ctx: &Context<'_>,
+        op: OpSearch,
+        sink: &mut dyn ObjectSink,
+    ) -> Result<RpSearch> {
         let class = op.class.as_str();
         Self::known_class(class)?;
         Self::check_attributes_to_get(class, op.attributes_to_get.as_ref())?;
@@ -425,7 +495,10 @@ impl Connector for MemoryConnector {
             let schema = schema();
             for attribute in filter.attributes() {
                 let known = attribute.starts_with("__")
-                    || schema.class(class).and_then(|c| c.attribute(attribute)).is_some();
+                    || schema
+                        .class(class)
+                        .and_then(|c| c.attribute(attribute))
+                        .is_some();
                 if !known {
                     return Err(ConnectorError::invalid_filter(format!(
                         "the filter reads `{attribute}`, which class `{class}` does not have"
@@ -446,9 +519,10 @@ impl Connector for MemoryConnector {
             let batch: Vec<ConnectorObject> = {
                 let store = self.store.read().unwrap_or_else(|p| p.into_inner());
                 let range = match &after {
-                    Some(uid) => store
-                        .class(class)
-                        .range::<str, _>((std::ops::Bound::Excluded(uid.as_str()), std::ops::Bound::Unbounded)),
+                    Some(uid) => store.class(class).range::<str, _>((
+                        std::ops::Bound::Excluded(uid.as_str()),
+                        std::ops::Bound::Unbounded,
+                    )),
                     None => store.class(class).range::<str, _>(..),
                 };
                 range

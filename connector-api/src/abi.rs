@@ -34,10 +34,9 @@
 use abi_stable::{
     StableAbi, declare_root_module_statics,
     library::RootModule,
-    package_version_strings,
-    sabi_trait,
-    sabi_types::VersionStrings,
+    package_version_strings, sabi_trait,
     sabi_types::RRef,
+    sabi_types::VersionStrings,
     std_types::{RBox, RResult, RStr, RString},
 };
 

@@ -67,7 +67,10 @@ pub trait Connector: Sized + Send + Sync + 'static {
     /// produce a second object.
     fn create(&self, ctx: &Context<'_>, op: OpCreate) -> Result<RpCreate> {
         let _ = ctx;
-        Err(ConnectorError::unsupported("create", Some(op.class.as_str())))
+        Err(ConnectorError::unsupported(
+            "create",
+            Some(op.class.as_str()),
+        ))
     }
 
     /// Reads one object by uid, or fails with [`ErrorKind::UnknownUid`].
@@ -80,14 +83,20 @@ pub trait Connector: Sized + Send + Sync + 'static {
     /// unknown uid fails with [`ErrorKind::UnknownUid`].
     fn update(&self, ctx: &Context<'_>, op: OpUpdate) -> Result<RpUpdate> {
         let _ = ctx;
-        Err(ConnectorError::unsupported("update", Some(op.class.as_str())))
+        Err(ConnectorError::unsupported(
+            "update",
+            Some(op.class.as_str()),
+        ))
     }
 
     /// Deletes an object; an unknown uid (including a second delete) fails with
     /// [`ErrorKind::UnknownUid`].
     fn delete(&self, ctx: &Context<'_>, op: OpDelete) -> Result<RpDelete> {
         let _ = ctx;
-        Err(ConnectorError::unsupported("delete", Some(op.class.as_str())))
+        Err(ConnectorError::unsupported(
+            "delete",
+            Some(op.class.as_str()),
+        ))
     }
 
     /// Streams the matching objects to `sink` in batches, in a stable order, with no duplicate and
@@ -101,7 +110,10 @@ pub trait Connector: Sized + Send + Sync + 'static {
         sink: &mut dyn ObjectSink,
     ) -> Result<RpSearch> {
         let _ = (ctx, sink);
-        Err(ConnectorError::unsupported("search", Some(op.class.as_str())))
+        Err(ConnectorError::unsupported(
+            "search",
+            Some(op.class.as_str()),
+        ))
     }
 }
 

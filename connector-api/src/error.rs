@@ -173,7 +173,9 @@ impl ConnectorError {
             ErrorKind::InvalidConfiguration,
             format!("configuration field `{field}`: {message}"),
         )
-        .with_details(json!({ "field": field, "problems": [{ "field": field, "message": message }] }))
+        .with_details(
+            json!({ "field": field, "problems": [{ "field": field, "message": message }] }),
+        )
     }
 
     /// The operation is not supported for this object class (or at all, when `class` is `None`).
@@ -334,8 +336,10 @@ impl ConfigProblems {
             .iter()
             .map(|(field, message)| json!({ "field": field, "message": message }))
             .collect();
-        Err(ConnectorError::new(ErrorKind::InvalidConfiguration, message)
-            .with_details(json!({ "field": first_field, "problems": problems })))
+        Err(
+            ConnectorError::new(ErrorKind::InvalidConfiguration, message)
+                .with_details(json!({ "field": first_field, "problems": problems })),
+        )
     }
 }
 

@@ -9,7 +9,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
 
 use abi_stable::library::{
-    CheckTypeLayout, LibHeader, RootModuleResult, __call_root_module_loader,
+    __call_root_module_loader, CheckTypeLayout, LibHeader, RootModuleResult,
 };
 use abi_stable::prefix_type::PrefixTypeTrait;
 use abi_stable::sabi_trait::TD_Opaque;
@@ -19,8 +19,8 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use crate::abi::{
-    AbiError, ConnectorBox, ConnectorModule, ConnectorModule_Ref, ConnectorObj,
-    ConnectorObj_TO, HostCallbacksRef, PROTOCOL_VERSION,
+    AbiError, ConnectorBox, ConnectorModule, ConnectorModule_Ref, ConnectorObj, ConnectorObj_TO,
+    HostCallbacksRef, PROTOCOL_VERSION,
 };
 use crate::author::{Connector, Context, HostLink, ObjectSink};
 use crate::error::{ConnectorError, ErrorKind, Result};
@@ -145,7 +145,11 @@ pub fn parse_config<C: Connector>(json: &str) -> Result<C::Config> {
     let de = &mut serde_json::Deserializer::from_str(json);
     let config: C::Config = serde_path_to_error::deserialize(de).map_err(|e| {
         let field = e.path().to_string();
-        let field = if field == "." { "(root)".to_owned() } else { field };
+        let field = if field == "." {
+            "(root)".to_owned()
+        } else {
+            field
+        };
         let cause = e.into_inner().to_string();
         ConnectorError::invalid_config(&field, cause)
     })?;
@@ -257,8 +261,9 @@ fn decode_request<T: DeserializeOwned>(op: &str, json: &str) -> Result<T> {
 }
 
 fn encode_reply<T: Serialize>(op: &str, reply: &T) -> Result<String> {
-    serde_json::to_string(reply)
-        .map_err(|e| ConnectorError::internal(format!("the `{op}` reply could not be encoded: {e}")))
+    serde_json::to_string(reply).map_err(|e| {
+        ConnectorError::internal(format!("the `{op}` reply could not be encoded: {e}"))
+    })
 }
 
 struct HostSink<'a> {

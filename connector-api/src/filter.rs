@@ -115,7 +115,11 @@ fn any_value(object: &ConnectorObject, attribute: &str, test: impl Fn(&Value) ->
     }
 }
 
-fn string_test(object: &ConnectorObject, av: &AttributeValue, test: fn(&str, &str) -> bool) -> bool {
+fn string_test(
+    object: &ConnectorObject,
+    av: &AttributeValue,
+    test: fn(&str, &str) -> bool,
+) -> bool {
     let Some(pattern) = av.value.as_str() else {
         return false;
     };
@@ -148,9 +152,10 @@ mod tests {
         assert!(!Filter::and([Filter::name("ada"), Filter::eq("title", "x")]).matches(&o));
         assert!(Filter::Or(vec![Filter::name("x"), Filter::uid("u1")]).matches(&o));
         assert!(Filter::Not(Box::new(Filter::name("x"))).matches(&o));
-        let sw: Filter =
-            serde_json::from_value(json!({"starts_with": {"attribute": "title", "value": "Count"}}))
-                .unwrap();
+        let sw: Filter = serde_json::from_value(
+            json!({"starts_with": {"attribute": "title", "value": "Count"}}),
+        )
+        .unwrap();
         assert!(sw.matches(&o));
         let c: Filter =
             serde_json::from_value(json!({"contains": {"attribute": "emails", "value": "x.org"}}))

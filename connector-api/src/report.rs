@@ -46,7 +46,12 @@ impl TestReport {
 
     /// Records a warning with a hint.
     pub fn warn(&mut self, name: &str, message: impl Into<String>, hint: impl Into<String>) {
-        self.push(name, CheckStatus::Warning, message.into(), Some(hint.into()));
+        self.push(
+            name,
+            CheckStatus::Warning,
+            message.into(),
+            Some(hint.into()),
+        );
     }
 
     /// Records a failed check with the fix.

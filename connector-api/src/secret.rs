@@ -91,14 +91,23 @@ mod tests {
     fn never_prints_itself() {
         let s: Secret = serde_json::from_str("\"hunter2\"").unwrap();
         assert_eq!(s.expose(), "hunter2");
-        assert_eq!(format!("{s:?} {s} {s:#?}"), "[REDACTED] [REDACTED] [REDACTED]");
+        assert_eq!(
+            format!("{s:?} {s} {s:#?}"),
+            "[REDACTED] [REDACTED] [REDACTED]"
+        );
         assert_eq!(serde_json::to_string(&s).unwrap(), "\"[REDACTED]\"");
     }
 
     #[test]
     fn schema_marks_write_only_password() {
         let schema = schemars::schema_for!(Secret);
-        assert_eq!(schema.get("writeOnly"), Some(&serde_json::Value::Bool(true)));
-        assert_eq!(schema.get("format").and_then(|v| v.as_str()), Some("password"));
+        assert_eq!(
+            schema.get("writeOnly"),
+            Some(&serde_json::Value::Bool(true))
+        );
+        assert_eq!(
+            schema.get("format").and_then(|v| v.as_str()),
+            Some("password")
+        );
     }
 }

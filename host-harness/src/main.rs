@@ -60,6 +60,28 @@ enum Command {
         #[arg(long, value_name = "SECONDS")]
         timeout: Option<f64>,
     },
+    /// Measure; print figures (a table, or JSON with --json).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// The round trip of a trivial operation (a `get`) through a connector library.
+    ///
+    /// Uses the example connector built beside this binary unless --plugin names another
+    /// library that accepts the example's configuration.
+    Ffi {
+        /// The connector library to measure.
+        #[arg(long)]
+        plugin: Option<PathBuf>,
+        /// Calls to measure, after a warm-up of up to 1000.
+        #[arg(long, default_value_t = 100_000)]
+        calls: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -73,6 +95,11 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> Result<(), CliError> {
     match command {
+        Command::Bench(BenchCommand::Ffi {
+            plugin,
+            calls,
+            json,
+        }) => cli::bench::run_ffi(plugin.as_deref(), calls, json),
         Command::Inspect { plugin, json } => cli::inspect::run(&plugin, json),
         Command::Call {
             plugin,
@@ -105,7 +132,8 @@ fn init_logging(verbose: u8) {
         2 => "debug",
         _ => "trace",
     };
-    let filter = EnvFilter::try_from_env("HOST_HARNESS_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let filter =
+        EnvFilter::try_from_env("HOST_HARNESS_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

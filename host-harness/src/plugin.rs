@@ -19,9 +19,12 @@ pub fn bundled_atlassian_plugin() -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;
     let dir = exe.parent()?;
     // Test executables live one level deeper, in `deps/`.
-    [dir.join(ATLASSIAN_PLUGIN_FILE), dir.parent()?.join(ATLASSIAN_PLUGIN_FILE)]
-        .into_iter()
-        .find(|p| p.exists())
+    [
+        dir.join(ATLASSIAN_PLUGIN_FILE),
+        dir.parent()?.join(ATLASSIAN_PLUGIN_FILE),
+    ]
+    .into_iter()
+    .find(|p| p.exists())
 }
 
 /// Loads a plugin library.

@@ -142,7 +142,12 @@ impl ConnectorClient {
 
     /// Runs an operation given by name with a JSON request, as a command line does. The request
     /// is still checked against the capabilities when the operation is known.
-    pub fn call_json(&self, operation: &str, request: &Value, options: &CallOptions) -> Result<Value> {
+    pub fn call_json(
+        &self,
+        operation: &str,
+        request: &Value,
+        options: &CallOptions,
+    ) -> Result<Value> {
         let class = request.get("class").and_then(Value::as_str);
         self.check_capability(operation, class, &())?;
         let reply = self.cross(operation, request, options, None)?;
@@ -207,39 +212,40 @@ impl ConnectorClient {
     fn check_capability(&self, operation: &str, class: Option<&str>, op: &dyn Any) -> Result<()> {
         let caps = &self.inner.manifest.capabilities;
         let connector = &self.inner.manifest.name;
-        let declared = match (operation, class) {
-            ("test", _) => caps.test,
-            ("schema", _) => caps.schema,
-            (_, Some(class)) => {
-                let Some(class_caps) = caps.class(class) else {
-                    return Err(ConnectorError::unsupported(operation, Some(class)).with_details(
-                        serde_json::json!({
-                            "connector": connector, "operation": operation, "class": class,
-                            "declared_classes": caps.classes.keys().collect::<Vec<_>>(),
-                        }),
-                    ));
-                };
-                if let Some(update) = op.downcast_ref::<OpUpdate>() {
-                    if update.name.is_some() && !class_caps.rename {
-                        return Err(ConnectorError::unsupported("rename", Some(class)));
+        let declared =
+            match (operation, class) {
+                ("test", _) => caps.test,
+                ("schema", _) => caps.schema,
+                (_, Some(class)) => {
+                    let Some(class_caps) = caps.class(class) else {
+                        return Err(ConnectorError::unsupported(operation, Some(class))
+                            .with_details(serde_json::json!({
+                                "connector": connector, "operation": operation, "class": class,
+                                "declared_classes": caps.classes.keys().collect::<Vec<_>>(),
+                            })));
+                    };
+                    if let Some(update) = op.downcast_ref::<OpUpdate>() {
+                        if update.name.is_some() && !class_caps.rename {
+                            return Err(ConnectorError::unsupported("rename", Some(class)));
+                        }
+                        if update.enabled.is_some() && !class_caps.enable {
+                            return Err(ConnectorError::unsupported("enable", Some(class)));
+                        }
                     }
-                    if update.enabled.is_some() && !class_caps.enable {
-                        return Err(ConnectorError::unsupported("enable", Some(class)));
-                    }
+                    class_caps.supports(operation)
                 }
-                class_caps.supports(operation)
-            }
-            // Unknown or class-less operations go through: the connector answers them.
-            _ => true,
-        };
+                // Unknown or class-less operations go through: the connector answers them.
+                _ => true,
+            };
         if declared {
             Ok(())
         } else {
-            Err(ConnectorError::unsupported(operation, class)
-                .with_details(serde_json::json!({
+            Err(
+                ConnectorError::unsupported(operation, class).with_details(serde_json::json!({
                     "connector": connector, "operation": operation, "class": class,
                     "reason": "not declared in the manifest's capabilities",
-                })))
+                })),
+            )
         }
     }
 
@@ -259,7 +265,9 @@ impl ConnectorClient {
             request,
         };
         let json = serde_json::to_string(&envelope).map_err(|e| {
-            ConnectorError::internal(format!("the `{operation}` request could not be encoded: {e}"))
+            ConnectorError::internal(format!(
+                "the `{operation}` request could not be encoded: {e}"
+            ))
         })?;
         let side = HostSide {
             on_batch: Mutex::new(on_batch),

@@ -163,7 +163,9 @@ fn read_manifest(
     if let Some(error) = value.get("error") {
         let error: ConnectorError = serde_json::from_value(error.clone())
             .unwrap_or_else(|_| ConnectorError::internal(error.to_string()));
-        return Err(bad(format!("the connector failed to describe itself: {error}")));
+        return Err(bad(format!(
+            "the connector failed to describe itself: {error}"
+        )));
     }
     let manifest: Manifest =
         serde_json::from_value(value).map_err(|e| bad(format!("malformed: {e}")))?;
@@ -246,37 +248,58 @@ fn incompatible_package_version(text: &str) -> Option<String> {
     rest[found + "Found:".len()..]
         .split_whitespace()
         .next()
-        .map(|v| v.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '.').to_owned())
+        .map(|v| {
+            v.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '.')
+                .to_owned()
+        })
 }
 
-/// The distinct `Error:` lines of an abi_stable layout report, at most three, each shortened.
+/// The most telling distinct errors of an abi_stable layout report, at most three, each as
+/// "what (expected X, found Y)". The report lists each as `Error:what`, then `Expected:` and
+/// `Found:` lines each followed by an indented value.
 fn abi_error_lines(text: &str) -> String {
-    let mut lines: Vec<String> = Vec::new();
-    let mut all = text.lines().map(str::trim).peekable();
-    while let Some(line) = all.next() {
-        if let Some(rest) = line.strip_prefix("Error:") {
-            let mut entry = rest.trim().to_owned();
-            // The expected/found pair follows the error line in abi_stable's report.
-            while let Some(next) = all.peek() {
-                if next.starts_with("Expected:") || next.starts_with("Found:") {
-                    entry.push_str(", ");
-                    entry.push_str(&shorten(next, 80));
-                    all.next();
-                } else {
-                    break;
-                }
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    let mut errors: Vec<String> = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(what) = line.strip_prefix("Error:") else {
+            continue;
+        };
+        let value_after = |label: &str| {
+            lines[i + 1..]
+                .iter()
+                .take(6)
+                .position(|l| *l == label)
+                .and_then(|p| lines.get(i + 1 + p + 1))
+                .map(|v| shorten(v, 60))
+        };
+        let entry = match (value_after("Expected:"), value_after("Found:")) {
+            (Some(expected), Some(found)) => {
+                format!("{} (expected {expected}, found {found})", what.trim())
             }
-            let entry = shorten(&entry, 200);
-            if !lines.contains(&entry) {
-                lines.push(entry);
-            }
+            _ => what.trim().to_owned(),
+        };
+        if !errors.contains(&entry) {
+            errors.push(entry);
         }
     }
-    if lines.is_empty() {
+    if errors.is_empty() {
         return shorten(&first_line(text), 200);
     }
-    lines.truncate(3);
-    lines.join("; ")
+    // Type and package mismatches name the cause; size and prefix differences follow from them.
+    let rank = |e: &String| {
+        [
+            "mismatched type",
+            "mismatched package",
+            "too many fields",
+            "incompatible package",
+        ]
+        .iter()
+        .position(|p| e.starts_with(p))
+        .unwrap_or(9)
+    };
+    errors.sort_by_key(rank);
+    errors.truncate(3);
+    errors.join("; ")
 }
 
 fn shorten(text: &str, max: usize) -> String {

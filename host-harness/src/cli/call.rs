@@ -40,9 +40,8 @@ pub fn run(args: &CallArgs<'_>) -> Result<(), CliError> {
         let client = library.open(&config)?;
         let options = CallOptions::default().with_timeout(args.timeout);
         if args.operation == OpSearch::NAME {
-            let op: OpSearch = serde_json::from_value(request).map_err(|e| {
-                CliError::Usage(format!("the search request is malformed: {e}"))
-            })?;
+            let op: OpSearch = serde_json::from_value(request)
+                .map_err(|e| CliError::Usage(format!("the search request is malformed: {e}")))?;
             let mut objects = Vec::new();
             let reply = client.search_with(&op, &options, |batch| {
                 objects.extend(batch);
@@ -53,7 +52,10 @@ pub fn run(args: &CallArgs<'_>) -> Result<(), CliError> {
             client.call_json(args.operation, &request, &options)?
         }
     };
-    println!("{}", serde_json::to_string_pretty(&result).unwrap_or_default());
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&result).unwrap_or_default()
+    );
     Ok(())
 }
 
@@ -65,8 +67,11 @@ fn read_input(input: Option<&str>) -> Result<Value, CliError> {
             std::io::stdin().read_to_string(&mut text)?;
             text
         }
-        Some(file) if file.starts_with('@') => std::fs::read_to_string(&file[1..])
-            .map_err(|e| CliError::Usage(format!("cannot read the input file {}: {e}", &file[1..])))?,
+        Some(file) if file.starts_with('@') => {
+            std::fs::read_to_string(&file[1..]).map_err(|e| {
+                CliError::Usage(format!("cannot read the input file {}: {e}", &file[1..]))
+            })?
+        }
         Some(inline) => inline.to_owned(),
     };
     serde_json::from_str(&text)

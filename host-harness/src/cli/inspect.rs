@@ -14,7 +14,10 @@ pub fn run(path: &Path, json: bool) -> Result<(), CliError> {
     let library = plugin::load(path)?;
     let manifest = library.manifest();
     if json {
-        println!("{}", serde_json::to_string_pretty(manifest).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(manifest).unwrap_or_default()
+        );
     } else {
         print!("{}", render(path, manifest));
     }
@@ -37,7 +40,15 @@ pub fn render(path: &Path, m: &Manifest) -> String {
         .into_iter()
         .filter_map(|(name, on)| on.then_some(name))
         .collect();
-    let _ = writeln!(out, "operations   {}", if ops.is_empty() { "-".into() } else { ops.join(", ") });
+    let _ = writeln!(
+        out,
+        "operations   {}",
+        if ops.is_empty() {
+            "-".into()
+        } else {
+            ops.join(", ")
+        }
+    );
 
     let _ = writeln!(out, "\ncapabilities per class");
     if caps.classes.is_empty() {
@@ -45,8 +56,7 @@ pub fn render(path: &Path, m: &Manifest) -> String {
     } else {
         let _ = writeln!(
             out,
-            "  {:<12} {:<7} {:<4} {:<7} {:<7} {:<7} {:<7} {:<7} {:<7} {}",
-            "class", "create", "get", "update", "rename", "enable", "delete", "search", "adopts", "page cap"
+            "  class        create  get  update  rename  enable  delete  search  adopts  page cap"
         );
         for (class, c) in &caps.classes {
             let yn = |b: bool| if b { "yes" } else { "-" };
@@ -72,7 +82,12 @@ pub fn render(path: &Path, m: &Manifest) -> String {
     if fields.is_empty() {
         let _ = writeln!(out, "  (no field)");
     }
-    let width = fields.iter().map(|f| f.name.len()).max().unwrap_or(5).max(5);
+    let width = fields
+        .iter()
+        .map(|f| f.name.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
     for f in &fields {
         let _ = writeln!(
             out,

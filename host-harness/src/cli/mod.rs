@@ -1,5 +1,6 @@
 //! The commands of the `host-harness` binary, one module each, and how their failures exit.
 
+pub mod bench;
 pub mod call;
 pub mod inspect;
 
@@ -36,7 +37,10 @@ impl CliError {
         match self {
             CliError::Connector(error) => {
                 let json = serde_json::json!({ "error": error });
-                eprintln!("{}", serde_json::to_string_pretty(&json).unwrap_or_default());
+                eprintln!(
+                    "{}",
+                    serde_json::to_string_pretty(&json).unwrap_or_default()
+                );
                 ExitCode::from(1)
             }
             CliError::Io(_) => {

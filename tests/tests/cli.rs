@@ -1,0 +1,139 @@
+//! The `host-harness` binary's first commands, `inspect` and `call`, as a person runs them.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use connector_tests::{host_harness, incompatible_version, memory_connector};
+use serde_json::{Value, json};
+
+const TOKEN: &str = "cli-secret-token-4711";
+
+fn run(args: &[&str]) -> Output {
+    Command::new(host_harness())
+        .args(args)
+        .output()
+        .expect("host-harness runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn config_file(dir: &Path, name: &str, config: Value) -> String {
+    let path = dir.join(format!("{name}-{}.json", std::process::id()));
+    std::fs::write(&path, config.to_string()).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+fn assert_no_secret(out: &Output) {
+    for stream in [&out.stdout, &out.stderr] {
+        assert!(
+            !text(stream).contains(TOKEN),
+            "the token leaked:\n{}",
+            text(stream)
+        );
+    }
+}
+
+#[test]
+fn inspect_prints_manifest_capabilities_and_schema() {
+    let lib = memory_connector();
+    let out = run(&["inspect", lib.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    for expected in [
+        "memory-example",
+        "connector-api 0.1.0",
+        "user",
+        "group",
+        "api_token",
+        "secret (writeOnly)",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in:\n{stdout}"
+        );
+    }
+    let out = run(&["inspect", lib.to_str().unwrap(), "--json"]);
+    let manifest: connector_api::Manifest = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(manifest.name, "memory-example");
+}
+
+#[test]
+fn inspect_of_a_bad_library_prints_the_summary_and_fails() {
+    let out = run(&["inspect", "/nonexistent/lib.so"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(
+        text(&out.stderr).trim(),
+        "error: /nonexistent/lib.so: no such file"
+    );
+    let out = run(&["inspect", incompatible_version().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("built with 1.0.0"), "{stderr}");
+}
+
+#[test]
+fn call_runs_operations_and_prints_errors_as_json() {
+    let dir = std::env::temp_dir();
+    let lib = memory_connector();
+    let lib = lib.to_str().unwrap();
+    let config = config_file(
+        &dir,
+        "good",
+        json!({"tenant": "acme", "api_token": TOKEN, "seed_users": 3}),
+    );
+
+    let out = run(&["call", lib, "--config", &config, "validate"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_no_secret(&out);
+
+    let out = run(&[
+        "call",
+        lib,
+        "--config",
+        &config,
+        "search",
+        r#"{"class":"user","filter":{"eq":{"attribute":"__name__","value":"seed-00002"}}}"#,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(result["count"], 1);
+    assert_eq!(result["objects"][0]["uid"], "u-00000002");
+
+    let out = run(&[
+        "call",
+        lib,
+        "--config",
+        &config,
+        "create",
+        r#"{"class":"user","name":"seed-00001","attributes":{"email":"a@b.co"}}"#,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let error: Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(error["error"]["kind"], "already_exists");
+    assert_eq!(error["error"]["details"]["uid"], "u-00000001");
+
+    let out = run(&[
+        "call",
+        lib,
+        "--config",
+        &config,
+        "get",
+        r#"{"class":"user","uid":"u-nope"}"#,
+    ]);
+    let error: Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(error["error"]["kind"], "unknown_uid");
+    assert_no_secret(&out);
+
+    let bad = config_file(&dir, "bad", json!({"tenant": "", "api_token": TOKEN}));
+    let out = run(&["call", lib, "--config", &bad, "validate"]);
+    assert_eq!(out.status.code(), Some(1));
+    let error: Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(error["error"]["kind"], "invalid_configuration");
+    assert_eq!(error["error"]["details"]["field"], "tenant");
+    assert_no_secret(&out);
+    std::fs::remove_file(&config).ok();
+    std::fs::remove_file(&bad).ok();
+}
