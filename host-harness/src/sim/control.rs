@@ -1,0 +1,93 @@
+//! The control API under `/__sim`, kept apart from the Atlassian paths and never faulted.
+//!
+//! | method | path | what |
+//! |---|---|---|
+//! | GET | `/__sim/health` | `ok` |
+//! | GET, DELETE | `/__sim/requests` | counts per route and method, per status and fault; DELETE resets them |
+//! | GET | `/__sim/store` | the whole organization as JSON |
+//! | GET, PUT | `/__sim/faults` | the fault plan (see `faults::FaultPlan`); PUT replaces it |
+//! | PUT | `/__sim/settings` | `{"propagation_delay_ms": N, "scim_page_cap": N}` |
+//! | POST | `/__sim/seed` | `{"users": N, "groups": M, "seed": S}` adds seeded users and groups |
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::SimState;
+use super::faults::{self, FaultPlan};
+
+/// The control routes, to nest under `/__sim`.
+pub fn router() -> Router<SimState> {
+    Router::new()
+        .route("/health", get(|| async { "ok" }))
+        .route("/requests", get(requests).delete(reset_requests))
+        .route("/store", get(store))
+        .route("/faults", get(get_faults).put(put_faults))
+        .route("/settings", axum::routing::put(put_settings))
+        .route("/seed", axum::routing::post(seed))
+}
+
+async fn requests(State(state): State<SimState>) -> Json<Value> {
+    Json(state.faults.stats())
+}
+
+async fn reset_requests(State(state): State<SimState>) -> Json<Value> {
+    state.faults.reset_stats();
+    Json(json!({ "reset": true }))
+}
+
+async fn store(State(state): State<SimState>) -> Json<Value> {
+    Json(state.store.read().dump())
+}
+
+async fn get_faults(State(state): State<SimState>) -> Json<Value> {
+    Json(faults::describe(&state.faults))
+}
+
+async fn put_faults(State(state): State<SimState>, Json(plan): Json<FaultPlan>) -> Response {
+    match plan.validated() {
+        Ok(plan) => {
+            state.faults.set_plan(plan);
+            Json(faults::describe(&state.faults)).into_response()
+        }
+        Err(reason) => faults::refused(reason),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Settings {
+    propagation_delay_ms: Option<u64>,
+    scim_page_cap: Option<usize>,
+}
+
+async fn put_settings(State(state): State<SimState>, Json(s): Json<Settings>) -> Json<Value> {
+    let mut org = state.store.write();
+    if let Some(ms) = s.propagation_delay_ms {
+        org.settings.propagation_delay = std::time::Duration::from_millis(ms);
+    }
+    if let Some(cap) = s.scim_page_cap {
+        org.settings.scim_page_cap = cap.max(1);
+    }
+    Json(json!({
+        "propagation_delay_ms": org.settings.propagation_delay.as_millis() as u64,
+        "scim_page_cap": org.settings.scim_page_cap,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+struct Seed {
+    users: usize,
+    #[serde(default)]
+    groups: usize,
+    #[serde(default)]
+    seed: u64,
+}
+
+async fn seed(State(state): State<SimState>, Json(s): Json<Seed>) -> Json<Value> {
+    let mut org = state.store.write();
+    org.seed(s.users, s.groups, s.seed);
+    Json(json!({ "users": org.user_count() }))
+}

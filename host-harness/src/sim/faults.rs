@@ -1,0 +1,508 @@
+//! The fault layer: one middleware over every Atlassian route, unknown to the handlers.
+//!
+//! It counts every request per route and method, enforces a token-bucket rate limit per
+//! credential (429 with `Retry-After` and the `X-RateLimit-*` headers), and applies the fault
+//! plan: 429, 500, 503, latency (fixed plus jitter), dropped connections, truncated bodies, and
+//! "applied, then the response is lost" on writes. Each rule fires by probability, on every Nth
+//! or on the first N matching requests of its route classes; random draws derive from the plan's
+//! seed and the rule's own request counter, so a sequential workload replays identically.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::auth::credential_key;
+use super::error::{Confluence, Jira, Scim, SimError};
+
+/// Which requests a rule applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RouteClass {
+    /// SCIM GET.
+    ScimRead,
+    /// SCIM POST, PUT, PATCH, DELETE.
+    ScimWrite,
+    /// Jira or Confluence GET.
+    SiteRead,
+    /// Jira or Confluence writes.
+    SiteWrite,
+}
+
+impl RouteClass {
+    /// The class of a request, or `None` for the control API.
+    pub fn of(method: &Method, path: &str) -> Option<RouteClass> {
+        let read = method == Method::GET || method == Method::HEAD;
+        if path.starts_with("/scim/") {
+            Some(if read { RouteClass::ScimRead } else { RouteClass::ScimWrite })
+        } else if path.starts_with("/rest/") || path.starts_with("/wiki/") {
+            Some(if read { RouteClass::SiteRead } else { RouteClass::SiteWrite })
+        } else {
+            None
+        }
+    }
+
+    fn is_write(self) -> bool {
+        matches!(self, RouteClass::ScimWrite | RouteClass::SiteWrite)
+    }
+}
+
+/// What a rule does to a request it selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// 429 with `Retry-After` and `X-RateLimit-*` headers; nothing is applied.
+    RateLimited,
+    /// 500; nothing is applied.
+    ServerError,
+    /// 503 with `Retry-After`; nothing is applied.
+    Unavailable,
+    /// The connection closes before any response; nothing is applied.
+    Drop,
+    /// The request is applied; the body is cut in half and the connection closes.
+    Truncate,
+    /// Writes only: the request is applied, then the connection closes without a response.
+    LostResponse,
+    /// The response is delayed by `latency_ms` plus up to `jitter_ms`.
+    Latency,
+}
+
+/// One rule of a fault plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FaultRule {
+    /// What the rule does.
+    pub kind: FaultKind,
+    /// The route classes it applies to; empty for all.
+    #[serde(default)]
+    pub routes: Vec<RouteClass>,
+    /// The chance that a matching request is selected (0 to 1).
+    #[serde(default)]
+    pub probability: f64,
+    /// Selects every Nth matching request (the Nth, 2Nth, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub every: Option<u64>,
+    /// Selects the first N matching requests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first: Option<u64>,
+    /// For 429 and 503: the `Retry-After` in seconds.
+    #[serde(default = "default_retry_after")]
+    pub retry_after_secs: u64,
+    /// For latency: the fixed part in milliseconds.
+    #[serde(default)]
+    pub latency_ms: u64,
+    /// For latency: the random part's upper bound in milliseconds.
+    #[serde(default)]
+    pub jitter_ms: u64,
+}
+
+fn default_retry_after() -> u64 {
+    1
+}
+
+impl FaultRule {
+    /// A rule of `kind` selecting matching requests with `probability`.
+    pub fn new(kind: FaultKind, probability: f64) -> Self {
+        FaultRule {
+            kind,
+            routes: Vec::new(),
+            probability,
+            every: None,
+            first: None,
+            retry_after_secs: 1,
+            latency_ms: 0,
+            jitter_ms: 0,
+        }
+    }
+
+    /// Restricts the rule to route classes.
+    pub fn on(mut self, routes: &[RouteClass]) -> Self {
+        self.routes = routes.to_vec();
+        self
+    }
+
+    /// Selects every Nth matching request instead of by probability.
+    pub fn every(mut self, n: u64) -> Self {
+        self.every = Some(n);
+        self
+    }
+
+    /// Selects the first N matching requests instead of by probability.
+    pub fn first(mut self, n: u64) -> Self {
+        self.first = Some(n);
+        self
+    }
+
+    fn applies_to(&self, class: RouteClass) -> bool {
+        (self.routes.is_empty() || self.routes.contains(&class))
+            && (self.kind != FaultKind::LostResponse || class.is_write())
+    }
+}
+
+/// A token bucket per credential.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RateLimit {
+    /// Requests per second allowed in the long run.
+    pub per_second: f64,
+    /// Requests allowed at once.
+    pub burst: f64,
+}
+
+/// Everything the fault layer does, changeable at run time through the control API.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FaultPlan {
+    /// The seed of every random draw.
+    #[serde(default)]
+    pub seed: u64,
+    /// The rules, applied in order: latency rules add up, the first other rule that fires wins.
+    #[serde(default)]
+    pub rules: Vec<FaultRule>,
+    /// The rate limit per credential.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimit>,
+}
+
+impl FaultPlan {
+    /// A plan whose rules are checked for sense.
+    pub fn validated(self) -> Result<Self, String> {
+        for (i, r) in self.rules.iter().enumerate() {
+            if !(0.0..=1.0).contains(&r.probability) {
+                return Err(format!("rule {i}: probability {} is not between 0 and 1", r.probability));
+            }
+            if r.every == Some(0) {
+                return Err(format!("rule {i}: every must be at least 1"));
+            }
+            if r.probability == 0.0 && r.every.is_none() && r.first.is_none() {
+                return Err(format!("rule {i}: it never fires (set probability, every or first)"));
+            }
+        }
+        if let Some(rl) = &self.rate_limit {
+            if rl.per_second <= 0.0 || rl.burst < 1.0 {
+                return Err("rate_limit: per_second must be positive and burst at least 1".into());
+            }
+        }
+        Ok(self)
+    }
+}
+
+/// Counts per route and method, per status, and per injected fault.
+#[derive(Debug, Default, Serialize)]
+pub struct RequestStats {
+    /// `"METHOD /route"` to counts by status (or `dropped`).
+    pub routes: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Fault kind to times injected.
+    pub faults: BTreeMap<String, u64>,
+    /// Requests throttled by the rate limit.
+    pub rate_limited: u64,
+    /// Every request to the Atlassian routes.
+    pub total: u64,
+}
+
+/// The fault layer's state.
+#[derive(Debug)]
+pub struct FaultEngine {
+    plan: RwLock<FaultPlan>,
+    counters: Mutex<HashMap<usize, u64>>,
+    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+    stats: Mutex<RequestStats>,
+    sequence: AtomicU64,
+}
+
+impl FaultEngine {
+    /// An engine running `plan`.
+    pub fn new(plan: FaultPlan) -> Self {
+        FaultEngine {
+            plan: RwLock::new(plan),
+            counters: Mutex::new(HashMap::new()),
+            buckets: Mutex::new(HashMap::new()),
+            stats: Mutex::new(RequestStats::default()),
+            sequence: AtomicU64::new(0),
+        }
+    }
+
+    /// The plan in force.
+    pub fn plan(&self) -> FaultPlan {
+        self.plan.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Replaces the plan; rule counters and rate-limit buckets start afresh.
+    pub fn set_plan(&self, plan: FaultPlan) {
+        *self.plan.write().unwrap_or_else(|p| p.into_inner()) = plan;
+        self.counters.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.buckets.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    /// The counts so far.
+    pub fn stats(&self) -> Value {
+        serde_json::to_value(&*self.stats.lock().unwrap_or_else(|p| p.into_inner())).unwrap_or(Value::Null)
+    }
+
+    /// Forgets the counts.
+    pub fn reset_stats(&self) {
+        *self.stats.lock().unwrap_or_else(|p| p.into_inner()) = RequestStats::default();
+    }
+
+    fn record(&self, route: &str, outcome: &str, fault: Option<FaultKind>) {
+        let mut stats = self.stats.lock().unwrap_or_else(|p| p.into_inner());
+        *stats.routes.entry(route.to_owned()).or_default().entry(outcome.to_owned()).or_default() += 1;
+        if let Some(kind) = fault {
+            let name = serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+            *stats.faults.entry(name).or_default() += 1;
+        }
+    }
+
+    /// Takes a token for `credential`; on exhaustion, the wait until the next one.
+    fn take_token(&self, limit: &RateLimit, credential: &str) -> Result<f64, Duration> {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        let (tokens, at) = buckets.entry(credential.to_owned()).or_insert((limit.burst, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * limit.per_second).min(limit.burst);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(*tokens)
+        } else {
+            Err(Duration::from_secs_f64((1.0 - *tokens) / limit.per_second))
+        }
+    }
+
+    /// The rules that fire for this request: the summed latency and the first outcome fault.
+    fn decide(&self, class: RouteClass) -> (Duration, Option<FaultRule>) {
+        let plan = self.plan.read().unwrap_or_else(|p| p.into_inner());
+        let mut counters = self.counters.lock().unwrap_or_else(|p| p.into_inner());
+        let mut latency = Duration::ZERO;
+        let mut outcome = None;
+        for (i, rule) in plan.rules.iter().enumerate() {
+            if !rule.applies_to(class) {
+                continue;
+            }
+            let n = counters.entry(i).or_default();
+            *n += 1;
+            let fires = match (rule.first, rule.every) {
+                (Some(first), _) => *n <= first,
+                (None, Some(every)) => *n % every == 0,
+                (None, None) => unit(plan.seed, i as u64, *n, 0) < rule.probability,
+            };
+            if !fires {
+                continue;
+            }
+            if rule.kind == FaultKind::Latency {
+                let jitter = (unit(plan.seed, i as u64, *n, 1) * rule.jitter_ms as f64) as u64;
+                latency += Duration::from_millis(rule.latency_ms + jitter);
+            } else if outcome.is_none() {
+                outcome = Some(rule.clone());
+            }
+        }
+        (latency, outcome)
+    }
+}
+
+/// A uniform draw in [0, 1) from (seed, rule, request number, stream): SplitMix64 finalizer.
+fn unit(seed: u64, rule: u64, n: u64, stream: u64) -> f64 {
+    let mut z = seed
+        ^ rule.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ n.wrapping_mul(0xBF58_476D_1CE4_E5B9)
+        ^ stream.wrapping_mul(0x94D0_49BB_1331_11EB);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (z >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// `"METHOD /route"` with ids replaced by `{id}`, so that counts group by endpoint.
+pub fn route_key(method: &Method, path: &str) -> String {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let mut out = Vec::with_capacity(segments.len());
+    for (i, s) in segments.iter().enumerate() {
+        let is_directory = i == 2 && segments.first() == Some(&"scim");
+        let is_id = s.len() >= 20 && s.contains('-') && s.chars().any(|c| c.is_ascii_digit());
+        let is_group_name = i > 0 && segments.get(i - 1) == Some(&"group") && segments.first() == Some(&"wiki")
+            && !["by-name", "by-id", "userByGroupId", "member", "picker", "user"].contains(s);
+        if is_directory {
+            out.push("{directoryId}");
+        } else if is_id || is_group_name {
+            out.push("{id}");
+        } else {
+            out.push(s);
+        }
+    }
+    format!("{method} /{}", out.join("/"))
+}
+
+/// An error body in the API family of `path`.
+fn family_error(path: &str, error: SimError) -> Response {
+    if path.starts_with("/scim/") {
+        Scim(error).into_response()
+    } else if path.starts_with("/wiki/") {
+        Confluence(error).into_response()
+    } else {
+        Jira(error).into_response()
+    }
+}
+
+/// `X-RateLimit-Reset` in Atlassian's minute-precision format.
+fn reset_header(wait: Duration) -> String {
+    let at = chrono::Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default() + chrono::Duration::seconds(59);
+    at.format("%Y-%m-%dT%H:%MZ").to_string()
+}
+
+fn rate_limit_headers(headers: &mut HeaderMap, retry_after: u64, limit: f64, remaining: f64, reset: Duration) {
+    let mut set = |name: &'static str, value: String| {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.insert(name, v);
+        }
+    };
+    set("retry-after", retry_after.to_string());
+    set("x-ratelimit-limit", format!("{}", limit.round() as u64));
+    set("x-ratelimit-remaining", format!("{}", remaining.floor().max(0.0) as u64));
+    set("x-ratelimit-reset", reset_header(reset));
+    set("x-ratelimit-nearlimit", "true".into());
+    set("ratelimit-reason", "jira-burst-based".into());
+}
+
+fn too_many(path: &str, retry_after: u64, limit: f64, remaining: f64, reset: Duration) -> Response {
+    let mut response = family_error(
+        path,
+        SimError { status: 429, scim_type: Some("tooMany"), detail: "Too many requests: rate limit exceeded".into() },
+    );
+    rate_limit_headers(response.headers_mut(), retry_after, limit, remaining, reset);
+    response
+}
+
+/// Closes the connection without a response: the connection task unwinds silently (no panic
+/// hook runs for `resume_unwind`), and hyper drops the socket.
+fn drop_connection() -> ! {
+    std::panic::resume_unwind(Box::new("simulated dropped connection"))
+}
+
+/// The middleware.
+pub async fn layer(State(engine): State<Arc<FaultEngine>>, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let Some(class) = RouteClass::of(request.method(), &path) else {
+        return next.run(request).await;
+    };
+    let route = route_key(request.method(), &path);
+    engine.sequence.fetch_add(1, Ordering::Relaxed);
+    engine.stats.lock().unwrap_or_else(|p| p.into_inner()).total += 1;
+
+    let rate_limit = engine.plan().rate_limit;
+    let mut remaining = None;
+    if let Some(limit) = &rate_limit {
+        match engine.take_token(limit, &credential_key(request.headers())) {
+            Ok(left) => remaining = Some(left),
+            Err(wait) => {
+                engine.stats.lock().unwrap_or_else(|p| p.into_inner()).rate_limited += 1;
+                engine.record(&route, "429", None);
+                let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+                return too_many(&path, secs, limit.per_second, 0.0, wait);
+            }
+        }
+    }
+
+    let (latency, outcome) = engine.decide(class);
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let Some(rule) = outcome else {
+        let mut response = next.run(request).await;
+        if let (Some(limit), Some(left)) = (&rate_limit, remaining) {
+            let headers = response.headers_mut();
+            headers.insert("x-ratelimit-limit", HeaderValue::from(limit.per_second.round() as u64));
+            headers.insert("x-ratelimit-remaining", HeaderValue::from(left.floor() as u64));
+        }
+        engine.record(&route, response.status().as_str(), if latency.is_zero() { None } else { Some(FaultKind::Latency) });
+        return response;
+    };
+    engine.record(&route, &format!("{:?}", rule.kind).to_lowercase(), Some(rule.kind));
+    match rule.kind {
+        FaultKind::RateLimited => too_many(&path, rule.retry_after_secs, 100.0, 0.0, Duration::from_secs(rule.retry_after_secs)),
+        FaultKind::ServerError => family_error(
+            &path,
+            SimError { status: 500, scim_type: None, detail: "Internal error. You can retry calls.".into() },
+        ),
+        FaultKind::Unavailable => {
+            let mut response = family_error(
+                &path,
+                SimError { status: 503, scim_type: None, detail: "Service unavailable. You can retry calls.".into() },
+            );
+            response.headers_mut().insert("retry-after", HeaderValue::from(rule.retry_after_secs));
+            response
+        }
+        FaultKind::Drop => drop_connection(),
+        FaultKind::LostResponse => {
+            let _applied = next.run(request).await;
+            drop_connection()
+        }
+        FaultKind::Truncate => {
+            let response = next.run(request).await;
+            let (mut parts, body) = response.into_parts();
+            let full = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+            let half = Bytes::copy_from_slice(&full[..full.len() / 2]);
+            parts.headers.insert(axum::http::header::CONTENT_LENGTH, HeaderValue::from(full.len()));
+            let stream = futures_util::stream::iter([
+                Ok::<Bytes, std::io::Error>(half),
+                Err(std::io::Error::other("simulated truncated body")),
+            ]);
+            Response::from_parts(parts, Body::from_stream(stream))
+        }
+        FaultKind::Latency => unreachable!("latency rules never become the outcome"),
+    }
+}
+
+/// The JSON of the control API's fault endpoint: the plan, or why it was refused.
+pub fn describe(engine: &FaultEngine) -> Value {
+    json!({ "plan": engine.plan() })
+}
+
+/// A 400 for a refused plan.
+pub fn refused(reason: String) -> Response {
+    (StatusCode::BAD_REQUEST, axum::Json(json!({ "error": reason }))).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn route_keys_group_ids() {
+        let m = Method::GET;
+        assert_eq!(route_key(&m, "/scim/directory/d-1/Users/2fb21891-7bee-4c2d-a61a-ade3834c8b2b"), "GET /scim/directory/{directoryId}/Users/{id}");
+        assert_eq!(route_key(&m, "/rest/api/3/group/member"), "GET /rest/api/3/group/member");
+        assert_eq!(route_key(&m, "/wiki/rest/api/group/2fb21891-7bee-4c2d-a61a-ade3834c8b2b/membersByGroupId"), "GET /wiki/rest/api/group/{id}/membersByGroupId");
+        assert_eq!(route_key(&m, "/wiki/rest/api/group/by-id"), "GET /wiki/rest/api/group/by-id");
+    }
+
+    #[test]
+    fn draws_are_uniform_and_reproducible() {
+        let draws: Vec<f64> = (0..10_000).map(|n| unit(7, 0, n, 0)).collect();
+        assert_eq!(draws, (0..10_000).map(|n| unit(7, 0, n, 0)).collect::<Vec<_>>());
+        let mean = draws.iter().sum::<f64>() / draws.len() as f64;
+        assert!((mean - 0.5).abs() < 0.02, "{mean}");
+        assert!(draws.iter().all(|d| (0.0..1.0).contains(d)));
+    }
+
+    #[test]
+    fn schedules_fire_as_written() {
+        let engine = FaultEngine::new(FaultPlan {
+            seed: 1,
+            rules: vec![
+                FaultRule::new(FaultKind::ServerError, 0.0).on(&[RouteClass::ScimRead]).first(2),
+                FaultRule::new(FaultKind::Unavailable, 0.0).every(3),
+            ],
+            rate_limit: None,
+        });
+        let kinds: Vec<Option<FaultKind>> =
+            (0..6).map(|_| engine.decide(RouteClass::ScimRead).1.map(|r| r.kind)).collect();
+        use FaultKind::*;
+        assert_eq!(kinds, [Some(ServerError), Some(ServerError), Some(Unavailable), None, None, Some(Unavailable)]);
+        assert!(engine.decide(RouteClass::SiteWrite).1.is_none());
+    }
+}

@@ -1,0 +1,212 @@
+//! Jira group endpoints: `/group` (create, delete), `/group/bulk`, `/groups/picker`,
+//! `/group/member` (pages capped at 50, `isLast`, `nextPage`), `/group/user` (add 201, remove 200).
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::{Params, authorize, authorize_admin, find_group, int_param, jira_json, param, params, refuse_synced, render_group_ref, render_user};
+use crate::sim::SimState;
+use crate::sim::error::{Jira, SimError};
+use crate::sim::store::{Group, Org};
+
+/// The cap Jira puts on `/group/member` pages.
+pub const MEMBER_PAGE_CAP: usize = 50;
+
+fn render_group(org: &Org, g: &Group) -> Value {
+    let members: Vec<Value> = g
+        .members
+        .iter()
+        .filter_map(|a| org.visible_account(a))
+        .take(MEMBER_PAGE_CAP)
+        .map(|a| render_user(org, a))
+        .collect();
+    let n = members.len();
+    let mut group = render_group_ref(org, g);
+    group["users"] = json!({
+        "size": g.members.len(),
+        "items": members,
+        "max-results": MEMBER_PAGE_CAP,
+        "start-index": 0,
+        "end-index": n.saturating_sub(1),
+    });
+    group["expand"] = json!("users");
+    group
+}
+
+fn account_id_of(body: &[u8]) -> Result<String, Jira> {
+    let body: Value = serde_json::from_slice(body)
+        .map_err(|e| Jira(SimError::bad_request("invalidSyntax", format!("Invalid request payload: {e}"))))?;
+    body.get("accountId")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| Jira(SimError::bad_request("invalidValue", "accountId must be specified.")))
+}
+
+/// POST /group.
+pub async fn create(State(state): State<SimState>, headers: HeaderMap, body: Bytes) -> Result<Response, Jira> {
+    authorize_admin(&state, &headers)?;
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let name = body.get("name").and_then(Value::as_str).filter(|s| !s.trim().is_empty()).ok_or_else(|| {
+        Jira(SimError::bad_request("invalidValue", "group name is not specified or the group name is in use"))
+    })?;
+    let mut org = state.store.write();
+    let id = org.create_site_group(name).map_err(Jira)?;
+    let group = org.group(&id).expect("just created");
+    Ok(jira_json(StatusCode::CREATED, &render_group(&org, group)))
+}
+
+/// DELETE /group.
+pub async fn delete(State(state): State<SimState>, headers: HeaderMap, Query(q): Query<Params>) -> Result<Response, Jira> {
+    authorize_admin(&state, &headers)?;
+    let mut org = state.store.write();
+    let group = find_group(&org, &q)?.clone();
+    refuse_synced(&state, &group)?;
+    if group.default_for.is_some() {
+        return Err(Jira(SimError::bad_request(
+            "invalidValue",
+            format!("Group '{}' is a default access group and cannot be deleted.", group.name),
+        )));
+    }
+    org.delete_group(&group.id).map_err(Jira)?;
+    Ok(StatusCode::OK.into_response())
+}
+
+/// GET /group/bulk.
+pub async fn bulk(State(state): State<SimState>, headers: HeaderMap, Query(q): Query<Params>) -> Result<Response, Jira> {
+    authorize(&state, &headers)?;
+    let start = int_param("startAt", param(&q, "startAt"), 0)?;
+    let max = int_param("maxResults", param(&q, "maxResults"), 50)?.clamp(1, 50);
+    let (ids, names) = (params(&q, "groupId"), params(&q, "groupName"));
+    let org = state.store.read();
+    let selected: Vec<&Group> = org
+        .visible_groups_by_name()
+        .filter(|g| {
+            (ids.is_empty() && names.is_empty())
+                || ids.contains(&g.id.as_str())
+                || names.iter().any(|n| n.eq_ignore_ascii_case(&g.name))
+        })
+        .collect();
+    let total = selected.len();
+    let values: Vec<Value> = selected
+        .iter()
+        .skip(start)
+        .take(max)
+        .map(|g| json!({"name": g.name, "groupId": g.id}))
+        .collect();
+    Ok(jira_json(StatusCode::OK, &json!({
+        "maxResults": max, "startAt": start, "total": total,
+        "isLast": start + values.len() >= total, "values": values,
+    })))
+}
+
+/// GET /groups/picker.
+pub async fn picker(State(state): State<SimState>, headers: HeaderMap, Query(q): Query<Params>) -> Result<Response, Jira> {
+    authorize(&state, &headers)?;
+    let query = param(&q, "query").unwrap_or("").to_lowercase();
+    let max = int_param("maxResults", param(&q, "maxResults"), 20)?.min(1000);
+    let excluded = params(&q, "exclude");
+    let excluded_ids = params(&q, "excludeId");
+    let org = state.store.read();
+    let matching: Vec<&Group> = org
+        .visible_groups_by_name()
+        .filter(|g| g.name.to_lowercase().contains(&query))
+        .filter(|g| !excluded.contains(&g.name.as_str()) && !excluded_ids.contains(&g.id.as_str()))
+        .collect();
+    let groups: Vec<Value> = matching
+        .iter()
+        .take(max)
+        .map(|g| {
+            let at = g.name.to_lowercase().find(&query).filter(|_| !query.is_empty());
+            let html = match at.and_then(|at| Some((g.name.get(..at)?, g.name.get(at..at + query.len())?, g.name.get(at + query.len()..)?))) {
+                Some((before, hit, after)) => format!("{before}<b>{hit}</b>{after}"),
+                None => g.name.clone(),
+            };
+            json!({"name": g.name, "html": html, "groupId": g.id, "labels": []})
+        })
+        .collect();
+    Ok(jira_json(StatusCode::OK, &json!({
+        "header": format!("Showing {} of {} matching groups", groups.len(), matching.len()),
+        "total": matching.len(),
+        "groups": groups,
+    })))
+}
+
+/// GET /group/member.
+pub async fn members(State(state): State<SimState>, headers: HeaderMap, Query(q): Query<Params>) -> Result<Response, Jira> {
+    authorize(&state, &headers)?;
+    let start = int_param("startAt", param(&q, "startAt"), 0)?;
+    let max = int_param("maxResults", param(&q, "maxResults"), 50)?.clamp(1, MEMBER_PAGE_CAP);
+    let inactive = param(&q, "includeInactiveUsers").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let org = state.store.read();
+    let group = find_group(&org, &q)?;
+    let listed = |a: &&crate::sim::store::Account| inactive || a.active;
+    let total = group.members.iter().filter_map(|a| org.visible_account(a)).filter(listed).count();
+    let values: Vec<Value> = group
+        .members
+        .iter()
+        .filter_map(|a| org.visible_account(a))
+        .filter(listed)
+        .skip(start)
+        .take(max)
+        .map(|a| render_user(&org, a))
+        .collect();
+    let is_last = start + values.len() >= total;
+    let base = format!(
+        "{}/rest/api/3/group/member?groupId={}&includeInactiveUsers={inactive}",
+        org.settings.site_base_url, group.id
+    );
+    let mut body = json!({
+        "self": format!("{base}&startAt={start}&maxResults={max}"),
+        "maxResults": max, "startAt": start, "total": total, "isLast": is_last, "values": values,
+    });
+    if !is_last {
+        body["nextPage"] = json!(format!("{base}&startAt={}&maxResults={max}", start + max));
+    }
+    Ok(jira_json(StatusCode::OK, &body))
+}
+
+/// POST /group/user: 201 with the group.
+pub async fn add_user(State(state): State<SimState>, headers: HeaderMap, Query(q): Query<Params>, body: Bytes) -> Result<Response, Jira> {
+    authorize_admin(&state, &headers)?;
+    let account = account_id_of(&body)?;
+    let mut org = state.store.write();
+    let group = find_group(&org, &q)?.clone();
+    refuse_synced(&state, &group)?;
+    if org.visible_account(&account).is_none() {
+        return Err(Jira(SimError::not_found("Specified user does not exist or you do not have required permissions")));
+    }
+    if !org.add_member(&group.id, &account) {
+        return Err(Jira(SimError::bad_request(
+            "uniqueness",
+            format!("Cannot add user. User is already a member of '{}'", group.name),
+        )));
+    }
+    let group = org.group(&group.id).expect("exists");
+    Ok(jira_json(StatusCode::CREATED, &render_group(&org, group)))
+}
+
+/// DELETE /group/user: 200.
+pub async fn remove_user(State(state): State<SimState>, headers: HeaderMap, Query(q): Query<Params>) -> Result<Response, Jira> {
+    authorize_admin(&state, &headers)?;
+    let account = param(&q, "accountId")
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| Jira(SimError::bad_request("invalidValue", "accountId must be specified.")))?
+        .to_owned();
+    let mut org = state.store.write();
+    let group = find_group(&org, &q)?.clone();
+    refuse_synced(&state, &group)?;
+    if org.visible_account(&account).is_none() {
+        return Err(Jira(SimError::not_found("Specified user does not exist or you do not have required permissions")));
+    }
+    if !org.remove_member(&group.id, &account) {
+        return Err(Jira(SimError::bad_request(
+            "noTarget",
+            format!("Cannot remove user. User is not a member of '{}'", group.name),
+        )));
+    }
+    Ok(StatusCode::OK.into_response())
+}

@@ -1,0 +1,142 @@
+//! Jira Cloud REST v3 under `/rest/api/3`: routes and the helpers the handlers share.
+
+pub mod group;
+pub mod user;
+
+use axum::Router;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+use super::SimState;
+use super::auth::{self, SiteRole};
+use super::error::{Jira, SimError};
+use super::store::{Account, Group, GroupSource, Org};
+
+/// The Jira routes, to nest under `/rest/api/3`.
+pub fn router() -> Router<SimState> {
+    Router::new()
+        .route("/myself", get(user::myself))
+        .route("/group", post(group::create).delete(group::delete))
+        .route("/group/bulk", get(group::bulk))
+        .route("/groups/picker", get(group::picker))
+        .route("/group/member", get(group::members))
+        .route("/group/user", post(group::add_user).delete(group::remove_user))
+        .route("/user", get(user::get))
+        .route("/user/search", get(user::search))
+        .route("/user/groups", get(user::groups))
+        .route("/applicationrole", get(user::application_roles))
+}
+
+/// Checks Basic auth; answers the caller's role.
+pub fn authorize(state: &SimState, headers: &HeaderMap) -> Result<SiteRole, Jira> {
+    auth::site(headers, &state.creds).map_err(Jira)
+}
+
+/// Checks Basic auth and site-admin permission.
+pub fn authorize_admin(state: &SimState, headers: &HeaderMap) -> Result<(), Jira> {
+    match authorize(state, headers)? {
+        SiteRole::Admin => Ok(()),
+        SiteRole::User => Err(Jira(SimError::forbidden(
+            "You do not have permission to manage groups. Site administration permission is required.",
+        ))),
+    }
+}
+
+/// A Jira JSON response.
+pub fn jira_json(status: StatusCode, body: &Value) -> Response {
+    let mut response = (status, body.to_string()).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json;charset=UTF-8"));
+    response
+}
+
+/// Query parameters in order, repeatable ones included.
+pub type Params = Vec<(String, String)>;
+
+/// The first value of a query parameter.
+pub fn param<'a>(q: &'a Params, name: &str) -> Option<&'a str> {
+    q.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+/// Every value of a repeatable query parameter.
+pub fn params<'a>(q: &'a Params, name: &str) -> Vec<&'a str> {
+    q.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
+}
+
+/// Finds the group a request names by `groupname` or `groupId` (mutually exclusive), as the
+/// site sees it.
+pub fn find_group<'a>(org: &'a Org, q: &Params) -> Result<&'a Group, Jira> {
+    let group = match (param(q, "groupname"), param(q, "groupId")) {
+        (Some(_), Some(_)) => {
+            return Err(Jira(SimError::bad_request("invalidValue", "Only one of groupname and groupId may be given.")));
+        }
+        (Some(name), None) => org.visible_group_by_name(name),
+        (None, Some(id)) => org.visible_group(id),
+        (None, None) => {
+            return Err(Jira(SimError::bad_request("invalidValue", "Either groupname or groupId must be specified.")));
+        }
+    };
+    group.ok_or_else(|| Jira(SimError::not_found("Specified group does not exist.")))
+}
+
+/// Refuses site writes to a group synced from the identity provider, with the configured status.
+pub fn refuse_synced(state: &SimState, group: &Group) -> Result<(), Jira> {
+    if group.source == GroupSource::Scim {
+        return Err(Jira(SimError {
+            status: state.switches.synced_group_write_status,
+            scim_type: None,
+            detail: format!(
+                "Group '{}' is synced from an identity provider and can only be changed there.",
+                group.name
+            ),
+        }));
+    }
+    Ok(())
+}
+
+/// A user as Jira returns it; the email only where the user's privacy allows.
+pub fn render_user(org: &Org, a: &Account) -> Value {
+    let base = &org.settings.site_base_url;
+    let mut user = json!({
+        "self": format!("{base}/rest/api/3/user?accountId={}", a.account_id),
+        "accountId": a.account_id,
+        "accountType": "atlassian",
+        "avatarUrls": {
+            "48x48": format!("{base}/avatar/{}/48", a.account_id),
+            "24x24": format!("{base}/avatar/{}/24", a.account_id),
+            "16x16": format!("{base}/avatar/{}/16", a.account_id),
+            "32x32": format!("{base}/avatar/{}/32", a.account_id),
+        },
+        "displayName": a.display_name,
+        "active": a.active,
+        "timeZone": a.time_zone,
+        "locale": "en_US",
+    });
+    if a.email_visible {
+        user["emailAddress"] = json!(a.email);
+    }
+    user
+}
+
+/// A group reference as Jira lists it.
+pub fn render_group_ref(org: &Org, g: &Group) -> Value {
+    json!({
+        "name": g.name,
+        "groupId": g.id,
+        "self": format!("{}/rest/api/3/group?groupId={}", org.settings.site_base_url, g.id),
+    })
+}
+
+/// Parses a non-negative integer query parameter.
+pub fn int_param(name: &str, value: Option<&str>, default: usize) -> Result<usize, Jira> {
+    match value {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse::<usize>()
+            .map_err(|_| Jira(SimError::bad_request("invalidValue", format!("The value '{v}' of {name} is not a valid number.")))),
+    }
+}

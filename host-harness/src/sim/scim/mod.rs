@@ -1,0 +1,144 @@
+//! The SCIM user provisioning API under `/scim/directory/{directoryId}`: routes and shared helpers.
+
+pub mod filter;
+pub mod groups;
+pub mod meta;
+pub mod patch;
+pub mod users;
+
+use axum::Router;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::SimState;
+use super::auth;
+use super::error::{Scim, SimError};
+
+/// The SCIM routes, to nest under `/scim/directory/{directory_id}`.
+pub fn router() -> Router<SimState> {
+    Router::new()
+        .route("/Users", get(users::list).post(users::create))
+        .route(
+            "/Users/{id}",
+            get(users::get).put(users::replace).patch(users::patch).delete(users::delete),
+        )
+        .route("/Groups", get(groups::list).post(groups::create))
+        .route(
+            "/Groups/{id}",
+            get(groups::get).put(groups::replace).patch(groups::patch).delete(groups::delete),
+        )
+        .route("/Schemas", get(meta::schemas))
+        .route("/Schemas/{id}", get(meta::schema))
+        .route("/ResourceTypes", get(meta::resource_types))
+        .route("/ResourceTypes/{id}", get(meta::resource_type))
+        .route("/ServiceProviderConfig", get(meta::service_provider_config))
+}
+
+/// The directory part of a SCIM path.
+#[derive(Debug, Deserialize)]
+pub struct DirPath {
+    /// The directory id.
+    pub directory_id: String,
+}
+
+/// A resource under a directory.
+#[derive(Debug, Deserialize)]
+pub struct ResourcePath {
+    /// The directory id.
+    pub directory_id: String,
+    /// The resource id.
+    pub id: String,
+}
+
+/// Query parameters of list and get requests, kept as strings so bad values get SCIM errors.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListQuery {
+    /// The filter.
+    pub filter: Option<String>,
+    /// 1-based index of the first result.
+    pub start_index: Option<String>,
+    /// The page size wanted.
+    pub count: Option<String>,
+    /// Attributes to return.
+    pub attributes: Option<String>,
+    /// Attributes not to return.
+    pub excluded_attributes: Option<String>,
+}
+
+/// The page a list query asks for: 0-based offset, page size, and the requested count.
+pub fn paging(q: &ListQuery, cap: usize) -> Result<(usize, usize, usize), SimError> {
+    let parse = |name: &str, v: &Option<String>| -> Result<Option<i64>, SimError> {
+        v.as_deref()
+            .map(|s| {
+                s.trim().parse::<i64>().map_err(|_| {
+                    SimError::bad_request("invalidValue", format!("{name} must be an integer, got {s}"))
+                })
+            })
+            .transpose()
+    };
+    let start = parse("startIndex", &q.start_index)?.unwrap_or(1).max(1) as usize;
+    let requested = parse("count", &q.count)?.unwrap_or(cap as i64).max(0) as usize;
+    Ok((start - 1, requested.min(cap), requested))
+}
+
+/// Checks the Bearer key, then the directory.
+pub fn authorize(state: &SimState, headers: &HeaderMap, directory_id: &str) -> Result<(), Scim> {
+    auth::scim(headers, &state.creds).map_err(Scim)?;
+    let org = state.store.read();
+    if directory_id != org.settings.directory_id {
+        return Err(Scim(SimError::not_found(format!("Directory {directory_id} not found"))));
+    }
+    Ok(())
+}
+
+/// A SCIM JSON response.
+pub fn scim_json(status: StatusCode, body: &Value) -> Response {
+    let mut response = (status, body.to_string()).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/scim+json"));
+    response
+}
+
+/// Parses a JSON object body.
+pub fn object_body(body: &[u8]) -> Result<Map<String, Value>, Scim> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(o)) => Ok(o),
+        Ok(_) => Err(Scim(SimError::bad_request("invalidSyntax", "The request body must be a JSON object"))),
+        Err(e) => Err(Scim(SimError::bad_request("invalidSyntax", format!("The request body is not valid JSON: {e}")))),
+    }
+}
+
+/// Keeps the requested attributes (or drops the excluded ones); `schemas` and `id` always stay.
+pub fn project(mut resource: Value, q: &ListQuery) -> Value {
+    let split = |s: &Option<String>| -> Vec<String> {
+        s.as_deref()
+            .map(|s| s.split(',').map(|a| a.trim().to_ascii_lowercase()).filter(|a| !a.is_empty()).collect())
+            .unwrap_or_default()
+    };
+    let (keep, drop) = (split(&q.attributes), split(&q.excluded_attributes));
+    if let Some(o) = resource.as_object_mut() {
+        o.retain(|k, _| {
+            let k = k.to_ascii_lowercase();
+            k == "schemas" || k == "id" || ((keep.is_empty() || keep.contains(&k)) && !drop.contains(&k))
+        });
+    }
+    resource
+}
+
+/// A ListResponse.
+pub fn list_response(total: usize, offset: usize, requested: usize, resources: Vec<Value>) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+        "totalResults": total,
+        "startIndex": offset + 1,
+        // Atlassian's itemsPerPage is not the page length (observed: the requested or a fixed
+        // size); clients must not trust it, so the simulator echoes the requested count.
+        "itemsPerPage": requested,
+        "Resources": resources,
+    })
+}

@@ -1,0 +1,406 @@
+//! SCIM PATCH for users, in every form real identity providers send.
+//!
+//! `Operations` or `operations`; op names in any case; path-less `replace`/`add` with an object
+//! (keys may be enterprise URNs); dotted sub-attributes (`name.givenName`); value-filter paths
+//! (`emails[type eq "work"].value`), which create the element when none matches; enterprise
+//! extension URN paths; `"True"`/`"False"` strings for booleans.
+
+use serde_json::{Map, Value};
+
+use crate::sim::error::SimError;
+use crate::sim::store::{ENTERPRISE, USER_ATTRIBUTES, coerce_bool};
+
+/// One PATCH operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PatchOp {
+    /// `add`.
+    Add,
+    /// `replace`.
+    Replace,
+    /// `remove`.
+    Remove,
+}
+
+/// One operation of a PatchOp body: its op, path and value.
+pub type Operation = (PatchOp, Option<String>, Option<Value>);
+
+/// The operations of a PatchOp body.
+pub fn operations(body: &Value) -> Result<Vec<Operation>, SimError> {
+    let ops = body
+        .get("Operations")
+        .or_else(|| body.get("operations"))
+        .and_then(Value::as_array)
+        .ok_or_else(|| SimError::bad_request("invalidSyntax", "PatchOp body has no Operations"))?;
+    ops.iter()
+        .map(|op| {
+            let name = op.get("op").and_then(Value::as_str).unwrap_or("");
+            let kind = match name.to_ascii_lowercase().as_str() {
+                "add" => PatchOp::Add,
+                "replace" => PatchOp::Replace,
+                "remove" => PatchOp::Remove,
+                _ => {
+                    return Err(SimError::bad_request(
+                        "invalidSyntax",
+                        format!("Unsupported patch operation: {name}"),
+                    ));
+                }
+            };
+            let path = op.get("path").and_then(Value::as_str).map(str::to_owned);
+            let value = op.get("value").cloned();
+            if kind != PatchOp::Remove && value.is_none() {
+                return Err(SimError::bad_request("invalidValue", format!("{name} requires a value")));
+            }
+            if kind == PatchOp::Remove && path.is_none() {
+                return Err(SimError::bad_request("noTarget", "remove requires a path"));
+            }
+            Ok((kind, path, value))
+        })
+        .collect()
+}
+
+/// A parsed attribute path.
+#[derive(Debug, PartialEq)]
+struct Path {
+    attribute: String,
+    filter: Option<(String, String)>,
+    sub: Option<String>,
+}
+
+fn canonical(name: &str) -> Result<String, SimError> {
+    if ["id", "meta", "groups", "schemas"].iter().any(|r| r.eq_ignore_ascii_case(name)) {
+        return Err(SimError::bad_request("mutability", format!("Attribute {name} is read-only")));
+    }
+    USER_ATTRIBUTES
+        .iter()
+        .find(|a| a.eq_ignore_ascii_case(name))
+        .map(|a| (*a).to_owned())
+        .ok_or_else(|| SimError::bad_request("invalidPath", format!("Attribute {name} is not supported")))
+}
+
+fn parse_path(path: &str) -> Result<Path, SimError> {
+    let path = path.trim();
+    if path.len() >= ENTERPRISE.len() && path[..ENTERPRISE.len()].eq_ignore_ascii_case(ENTERPRISE) {
+        let rest = &path[ENTERPRISE.len()..];
+        let sub = rest.strip_prefix(':').map(str::to_owned);
+        return Ok(Path { attribute: ENTERPRISE.to_owned(), filter: None, sub });
+    }
+    if path.starts_with("urn:") {
+        return Err(SimError::bad_request("invalidPath", format!("Unsupported schema in path {path}")));
+    }
+    let (head, filter, tail) = match path.find('[') {
+        Some(open) => {
+            let close = path
+                .rfind(']')
+                .ok_or_else(|| SimError::bad_request("invalidPath", format!("Unclosed filter in {path}")))?;
+            (&path[..open], Some(&path[open + 1..close]), &path[close + 1..])
+        }
+        None => match path.split_once('.') {
+            Some((head, _)) => (head, None, &path[head.len()..]),
+            None => (path, None, ""),
+        },
+    };
+    let filter = filter
+        .map(|f| {
+            let mut parts = f.trim().splitn(3, char::is_whitespace);
+            let (field, op, value) = (parts.next(), parts.next(), parts.next());
+            match (field, op, value) {
+                (Some(field), Some(op), Some(value)) if op.eq_ignore_ascii_case("eq") => {
+                    Ok((field.to_owned(), value.trim().trim_matches('"').to_owned()))
+                }
+                _ => Err(SimError::bad_request("invalidFilter", format!("Unsupported value filter: {f}"))),
+            }
+        })
+        .transpose()?;
+    let sub = tail.strip_prefix('.').filter(|s| !s.is_empty()).map(str::to_owned);
+    Ok(Path { attribute: canonical(head)?, filter, sub })
+}
+
+fn is_multi(attribute: &str) -> bool {
+    attribute == "emails" || attribute == "phoneNumbers"
+}
+
+fn is_complex(attribute: &str) -> bool {
+    attribute == "name" || attribute == ENTERPRISE
+}
+
+fn as_items(value: &Value) -> Vec<Value> {
+    match value {
+        Value::Array(items) => items.clone(),
+        other => vec![other.clone()],
+    }
+}
+
+fn element_matches(element: &Value, (field, expected): &(String, String)) -> bool {
+    element
+        .as_object()
+        .and_then(|o| o.iter().find(|(k, _)| k.eq_ignore_ascii_case(field)))
+        .is_some_and(|(_, v)| match v {
+            Value::String(s) => s.eq_ignore_ascii_case(expected),
+            other => expected.parse::<Value>().is_ok_and(|e| &e == other),
+        })
+}
+
+/// When a new element becomes primary, the others stop being primary.
+fn keep_one_primary(items: &mut [Value], new_primary: usize) {
+    for (i, item) in items.iter_mut().enumerate() {
+        if i != new_primary {
+            if let Some(o) = item.as_object_mut() {
+                if o.get("primary") == Some(&Value::Bool(true)) {
+                    o.insert("primary".into(), Value::Bool(false));
+                }
+            }
+        }
+    }
+}
+
+/// Applies a PatchOp body to a user's attributes.
+pub fn apply_user_patch(attrs: &mut Map<String, Value>, body: &Value) -> Result<(), SimError> {
+    for (op, path, value) in operations(body)? {
+        match path {
+            None => {
+                let Some(Value::Object(fields)) = value else {
+                    return Err(SimError::bad_request("invalidValue", "a path-less operation needs an object value"));
+                };
+                for (key, v) in fields {
+                    if key == "schemas" {
+                        continue;
+                    }
+                    if key.eq_ignore_ascii_case(ENTERPRISE) {
+                        let Value::Object(subs) = v else {
+                            return Err(SimError::bad_request("invalidValue", "the enterprise extension must be an object"));
+                        };
+                        for (sub, sv) in subs {
+                            apply(attrs, op, &Path { attribute: ENTERPRISE.into(), filter: None, sub: Some(sub) }, Some(sv))?;
+                        }
+                    } else {
+                        apply(attrs, op, &parse_path(&key)?, Some(v))?;
+                    }
+                }
+            }
+            Some(path) => apply(attrs, op, &parse_path(&path)?, value)?,
+        }
+    }
+    Ok(())
+}
+
+fn apply(attrs: &mut Map<String, Value>, op: PatchOp, path: &Path, value: Option<Value>) -> Result<(), SimError> {
+    let attribute = path.attribute.as_str();
+    let value = match (attribute, value) {
+        ("active", Some(v)) => Some(Value::Bool(coerce_bool(&v).ok_or_else(|| {
+            SimError::bad_request("invalidValue", format!("active must be a boolean, got {v}"))
+        })?)),
+        (_, v) => v,
+    };
+    match (&path.filter, &path.sub) {
+        (None, None) => match op {
+            PatchOp::Remove => match (&value, attrs.get_mut(attribute)) {
+                (Some(v), Some(Value::Array(items))) if is_multi(attribute) => {
+                    let gone = as_items(v);
+                    items.retain(|item| {
+                        !gone.iter().any(|g| g.get("value").is_some() && g.get("value") == item.get("value"))
+                    });
+                }
+                _ => {
+                    attrs.remove(attribute);
+                }
+            },
+            PatchOp::Add if is_multi(attribute) => {
+                let items = attrs.entry(attribute).or_insert_with(|| Value::Array(Vec::new()));
+                if !items.is_array() {
+                    *items = Value::Array(Vec::new());
+                }
+                let items = items.as_array_mut().expect("made an array above");
+                for new in as_items(&value.expect("checked by operations")) {
+                    match items.iter().position(|i| i.get("value") == new.get("value")) {
+                        Some(pos) => items[pos] = new.clone(),
+                        None => items.push(new.clone()),
+                    }
+                    if new.get("primary") == Some(&Value::Bool(true)) {
+                        let pos = items.iter().position(|i| i.get("value") == new.get("value")).unwrap_or(0);
+                        keep_one_primary(items, pos);
+                    }
+                }
+            }
+            PatchOp::Add | PatchOp::Replace if is_complex(attribute) => {
+                let Some(Value::Object(fields)) = value else {
+                    return Err(SimError::bad_request("invalidValue", format!("{attribute} must be an object")));
+                };
+                let target = attrs.entry(attribute).or_insert_with(|| Value::Object(Map::new()));
+                if op == PatchOp::Replace || !target.is_object() {
+                    *target = Value::Object(Map::new());
+                }
+                let target = target.as_object_mut().expect("made an object above");
+                target.extend(fields);
+            }
+            PatchOp::Add | PatchOp::Replace => {
+                let value = value.expect("checked by operations");
+                if value.is_null() {
+                    attrs.remove(attribute);
+                } else {
+                    attrs.insert(attribute.to_owned(), value);
+                }
+            }
+        },
+        (None, Some(sub)) => {
+            if !is_complex(attribute) {
+                return Err(SimError::bad_request("invalidPath", format!("{attribute} has no sub-attribute {sub}")));
+            }
+            let target = attrs.entry(attribute).or_insert_with(|| Value::Object(Map::new()));
+            if !target.is_object() {
+                *target = Value::Object(Map::new());
+            }
+            let target = target.as_object_mut().expect("made an object above");
+            match (op, value) {
+                (PatchOp::Remove, _) | (_, Some(Value::Null)) => {
+                    target.remove(sub);
+                }
+                (_, Some(v)) => {
+                    target.insert(sub.clone(), v);
+                }
+                (_, None) => {}
+            }
+            if target.is_empty() {
+                attrs.remove(attribute);
+            }
+        }
+        (Some(filter), sub) => {
+            if !is_multi(attribute) {
+                return Err(SimError::bad_request("invalidPath", format!("{attribute} is not multi-valued")));
+            }
+            let items = attrs.entry(attribute).or_insert_with(|| Value::Array(Vec::new()));
+            if !items.is_array() {
+                *items = Value::Array(Vec::new());
+            }
+            let items = items.as_array_mut().expect("made an array above");
+            let matching: Vec<usize> =
+                (0..items.len()).filter(|&i| element_matches(&items[i], filter)).collect();
+            match op {
+                PatchOp::Remove => match sub {
+                    None => {
+                        let mut i = 0;
+                        items.retain(|_| {
+                            i += 1;
+                            !matching.contains(&(i - 1))
+                        });
+                    }
+                    Some(sub) => {
+                        for &i in &matching {
+                            if let Some(o) = items[i].as_object_mut() {
+                                o.remove(sub);
+                            }
+                        }
+                    }
+                },
+                PatchOp::Add | PatchOp::Replace => {
+                    let value = value.expect("checked by operations");
+                    if matching.is_empty() {
+                        // Entra maps `emails[type eq "work"].value`: with no work email yet, the
+                        // element is created, primary when nothing else is.
+                        let mut element = Map::new();
+                        element.insert(filter.0.clone(), Value::String(filter.1.clone()));
+                        match (sub, value) {
+                            (Some(sub), v) => {
+                                element.insert(sub.clone(), v);
+                            }
+                            (None, Value::Object(o)) => element.extend(o),
+                            (None, other) => {
+                                element.insert("value".into(), other);
+                            }
+                        }
+                        let has_primary = items.iter().any(|i| i.get("primary") == Some(&Value::Bool(true)));
+                        if !has_primary {
+                            element.insert("primary".into(), Value::Bool(true));
+                        }
+                        items.push(Value::Object(element));
+                    } else {
+                        for &i in &matching {
+                            match (sub, &value) {
+                                (Some(sub), v) => {
+                                    if let Some(o) = items[i].as_object_mut() {
+                                        o.insert(sub.clone(), v.clone());
+                                    }
+                                }
+                                (None, Value::Object(o)) => {
+                                    if let Some(target) = items[i].as_object_mut() {
+                                        target.extend(o.clone());
+                                    }
+                                }
+                                (None, other) => {
+                                    if let Some(target) = items[i].as_object_mut() {
+                                        target.insert("value".into(), other.clone());
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            if items.is_empty() {
+                attrs.remove(attribute);
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn user() -> Map<String, Value> {
+        json!({
+            "userName": "ada@x.io",
+            "emails": [{"value": "ada@x.io", "type": "work", "primary": true}],
+            "name": {"givenName": "Ada", "familyName": "King"},
+            "title": "Countess",
+            "active": true
+        })
+        .as_object()
+        .unwrap()
+        .clone()
+    }
+
+    fn patch(attrs: &mut Map<String, Value>, ops: Value) -> Result<(), SimError> {
+        apply_user_patch(attrs, &json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": ops}))
+    }
+
+    #[test]
+    fn every_idp_form() {
+        let mut u = user();
+        patch(&mut u, json!([{"op": "Replace", "path": "active", "value": "False"}])).unwrap();
+        assert_eq!(u["active"], false);
+        patch(&mut u, json!([{"op": "replace", "value": {"title": "Analyst", "active": "True", ENTERPRISE: {"department": "R&D"}}}])).unwrap();
+        assert_eq!(u["title"], "Analyst");
+        assert_eq!(u["active"], true);
+        assert_eq!(u[ENTERPRISE]["department"], "R&D");
+        patch(&mut u, json!([{"op": "replace", "path": "emails[type eq \"work\"].value", "value": "ada@y.io"}])).unwrap();
+        assert_eq!(u["emails"], json!([{"value": "ada@y.io", "type": "work", "primary": true}]));
+        patch(&mut u, json!([{"op": "add", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "+1"}])).unwrap();
+        assert_eq!(u["phoneNumbers"][0]["type"], "mobile");
+        patch(&mut u, json!([{"op": "replace", "path": format!("{ENTERPRISE}:organization"), "value": "Acme"}])).unwrap();
+        assert_eq!(u[ENTERPRISE]["organization"], "Acme");
+        patch(&mut u, json!([{"op": "replace", "path": "name.givenName", "value": "Augusta"}])).unwrap();
+        assert_eq!(u["name"], json!({"givenName": "Augusta", "familyName": "King"}));
+        patch(&mut u, json!([{"op": "remove", "path": "title"}])).unwrap();
+        assert!(!u.contains_key("title"));
+        let body = json!({"operations": [{"op": "add", "path": "nickName", "value": "A"}]});
+        apply_user_patch(&mut u, &body).unwrap();
+        assert_eq!(u["nickName"], "A");
+    }
+
+    #[test]
+    fn refuses_what_atlassian_refuses() {
+        let mut u = user();
+        let bad = |ops: Value, t: &str| {
+            let mut u = user();
+            assert_eq!(patch(&mut u, ops).unwrap_err().scim_type, Some(t));
+        };
+        bad(json!([{"op": "replace", "path": "shoeSize", "value": 9}]), "invalidPath");
+        bad(json!([{"op": "replace", "path": "id", "value": "x"}]), "mutability");
+        bad(json!([{"op": "frob", "path": "title", "value": "x"}]), "invalidSyntax");
+        bad(json!([{"op": "replace", "path": "active", "value": "maybe"}]), "invalidValue");
+        bad(json!([{"op": "remove"}]), "noTarget");
+        assert!(patch(&mut u, json!([{"op": "remove", "path": "emails[type eq \"home\"]"}])).is_ok());
+    }
+}
