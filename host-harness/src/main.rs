@@ -60,6 +60,54 @@ enum Command {
         #[arg(long, value_name = "SECONDS")]
         timeout: Option<f64>,
     },
+    /// Serve the Atlassian Cloud simulator on 127.0.0.1 until interrupted.
+    ///
+    /// Prints the SCIM and site URLs and the credentials it accepts. Faults come from flags or a
+    /// JSON plan (--faults-file), and change at run time through the control API
+    /// (PUT /__sim/faults); GET /__sim/requests and /__sim/store report what was received.
+    ///
+    /// Examples:
+    ///   host-harness sim --users 100000 --groups 1000 --seed 7 --write-config atlassian.json
+    ///   host-harness sim --rate-limit 50/10 --fault rate_limited:scim_read=0.05 --latency 20+5
+    ///   host-harness sim --fault lost_response:scim_write=0.1 --fault drop=0.01
+    #[command(verbatim_doc_comment)]
+    Sim {
+        /// The port on 127.0.0.1; 0 picks a free one.
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// SCIM users to seed.
+        #[arg(long, default_value_t = 0)]
+        users: usize,
+        /// SCIM groups to seed.
+        #[arg(long, default_value_t = 0)]
+        groups: usize,
+        /// Seed of ids, data, credentials and faults: same seed, same run.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// The most SCIM resources per page.
+        #[arg(long, default_value_t = 100)]
+        page_cap: usize,
+        /// Delay before SCIM writes show on the Jira and Confluence APIs, in milliseconds.
+        #[arg(long, default_value_t = 0)]
+        propagation_delay_ms: u64,
+        /// Token bucket per credential: RATE or RATE/BURST requests per second.
+        #[arg(long)]
+        rate_limit: Option<String>,
+        /// A fault rule KIND[:CLASS,...]=PROBABILITY; kinds rate_limited, server_error,
+        /// unavailable, drop, truncate, lost_response; classes scim_read, scim_write, site_read,
+        /// site_write. Repeatable.
+        #[arg(long = "fault")]
+        faults: Vec<String>,
+        /// Latency on every request: MS or MS+JITTER.
+        #[arg(long)]
+        latency: Option<String>,
+        /// A JSON fault plan, as PUT /__sim/faults takes it.
+        #[arg(long)]
+        faults_file: Option<PathBuf>,
+        /// Write a ready-to-use Atlassian plugin configuration to this file.
+        #[arg(long)]
+        write_config: Option<PathBuf>,
+    },
     /// Measure; print figures (a table, or JSON with --json).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -95,6 +143,31 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> Result<(), CliError> {
     match command {
+        Command::Sim {
+            port,
+            users,
+            groups,
+            seed,
+            page_cap,
+            propagation_delay_ms,
+            rate_limit,
+            faults,
+            latency,
+            faults_file,
+            write_config,
+        } => cli::sim::run(cli::sim::SimArgs {
+            port,
+            users,
+            groups,
+            seed,
+            page_cap,
+            propagation_delay_ms,
+            rate_limit,
+            faults,
+            latency,
+            faults_file,
+            write_config,
+        }),
         Command::Bench(BenchCommand::Ffi {
             plugin,
             calls,

@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod call;
 pub mod inspect;
+pub mod sim;
 
 use std::process::ExitCode;
 

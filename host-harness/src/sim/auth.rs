@@ -51,30 +51,41 @@ pub fn scim(headers: &HeaderMap, creds: &Credentials) -> Result<(), SimError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Err(SimError::unauthorized("Missing authorization header"));
     };
-    let token = value
-        .to_str()
-        .ok()
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")));
+    let token = value.to_str().ok().and_then(|v| {
+        v.strip_prefix("Bearer ")
+            .or_else(|| v.strip_prefix("bearer "))
+    });
     match token {
-        Some(t) if constant_time_eq(t.trim().as_bytes(), creds.directory_api_key.as_bytes()) => Ok(()),
+        Some(t) if constant_time_eq(t.trim().as_bytes(), creds.directory_api_key.as_bytes()) => {
+            Ok(())
+        }
         _ => Err(SimError::unauthorized("Invalid API key")),
     }
 }
 
 /// Checks Basic `email:api-token` for the site APIs.
 pub fn site(headers: &HeaderMap, creds: &Credentials) -> Result<SiteRole, SimError> {
-    let unauthenticated =
-        || SimError::unauthorized("You are not authenticated. Authentication required to perform this operation.");
-    let value = headers.get(header::AUTHORIZATION).ok_or_else(unauthenticated)?;
+    let unauthenticated = || {
+        SimError::unauthorized(
+            "You are not authenticated. Authentication required to perform this operation.",
+        )
+    };
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(unauthenticated)?;
     let encoded = value
         .to_str()
         .ok()
         .and_then(|v| v.strip_prefix("Basic "))
         .ok_or_else(unauthenticated)?;
-    let decoded = STANDARD.decode(encoded.trim()).map_err(|_| unauthenticated())?;
+    let decoded = STANDARD
+        .decode(encoded.trim())
+        .map_err(|_| unauthenticated())?;
     let decoded = String::from_utf8(decoded).map_err(|_| unauthenticated())?;
     let (email, token) = decoded.split_once(':').ok_or_else(unauthenticated)?;
-    let matches = |e: &str, t: &str| email.eq_ignore_ascii_case(e) && constant_time_eq(token.as_bytes(), t.as_bytes());
+    let matches = |e: &str, t: &str| {
+        email.eq_ignore_ascii_case(e) && constant_time_eq(token.as_bytes(), t.as_bytes())
+    };
     if matches(&creds.admin_email, &creds.admin_api_token) {
         Ok(SiteRole::Admin)
     } else if matches(&creds.user_email, &creds.user_api_token) {

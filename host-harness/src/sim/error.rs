@@ -21,22 +21,38 @@ pub struct SimError {
 impl SimError {
     /// 400 with a SCIM type.
     pub fn bad_request(scim_type: &'static str, detail: impl Into<String>) -> Self {
-        SimError { status: 400, scim_type: Some(scim_type), detail: detail.into() }
+        SimError {
+            status: 400,
+            scim_type: Some(scim_type),
+            detail: detail.into(),
+        }
     }
 
     /// 401.
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        SimError { status: 401, scim_type: None, detail: detail.into() }
+        SimError {
+            status: 401,
+            scim_type: None,
+            detail: detail.into(),
+        }
     }
 
     /// 403.
     pub fn forbidden(detail: impl Into<String>) -> Self {
-        SimError { status: 403, scim_type: None, detail: detail.into() }
+        SimError {
+            status: 403,
+            scim_type: None,
+            detail: detail.into(),
+        }
     }
 
     /// 404.
     pub fn not_found(detail: impl Into<String>) -> Self {
-        SimError { status: 404, scim_type: None, detail: detail.into() }
+        SimError {
+            status: 404,
+            scim_type: None,
+            detail: detail.into(),
+        }
     }
 
     /// 404 for a SCIM user id.
@@ -46,7 +62,11 @@ impl SimError {
 
     /// 409 `uniqueness`.
     pub fn conflict(detail: String) -> Self {
-        SimError { status: 409, scim_type: Some("uniqueness"), detail }
+        SimError {
+            status: 409,
+            scim_type: Some("uniqueness"),
+            detail,
+        }
     }
 
     fn status_code(&self) -> StatusCode {

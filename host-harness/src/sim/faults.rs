@@ -43,9 +43,17 @@ impl RouteClass {
     pub fn of(method: &Method, path: &str) -> Option<RouteClass> {
         let read = method == Method::GET || method == Method::HEAD;
         if path.starts_with("/scim/") {
-            Some(if read { RouteClass::ScimRead } else { RouteClass::ScimWrite })
+            Some(if read {
+                RouteClass::ScimRead
+            } else {
+                RouteClass::ScimWrite
+            })
         } else if path.starts_with("/rest/") || path.starts_with("/wiki/") {
-            Some(if read { RouteClass::SiteRead } else { RouteClass::SiteWrite })
+            Some(if read {
+                RouteClass::SiteRead
+            } else {
+                RouteClass::SiteWrite
+            })
         } else {
             None
         }
@@ -175,13 +183,18 @@ impl FaultPlan {
     pub fn validated(self) -> Result<Self, String> {
         for (i, r) in self.rules.iter().enumerate() {
             if !(0.0..=1.0).contains(&r.probability) {
-                return Err(format!("rule {i}: probability {} is not between 0 and 1", r.probability));
+                return Err(format!(
+                    "rule {i}: probability {} is not between 0 and 1",
+                    r.probability
+                ));
             }
             if r.every == Some(0) {
                 return Err(format!("rule {i}: every must be at least 1"));
             }
             if r.probability == 0.0 && r.every.is_none() && r.first.is_none() {
-                return Err(format!("rule {i}: it never fires (set probability, every or first)"));
+                return Err(format!(
+                    "rule {i}: it never fires (set probability, every or first)"
+                ));
             }
         }
         if let Some(rl) = &self.rate_limit {
@@ -236,13 +249,20 @@ impl FaultEngine {
     /// Replaces the plan; rule counters and rate-limit buckets start afresh.
     pub fn set_plan(&self, plan: FaultPlan) {
         *self.plan.write().unwrap_or_else(|p| p.into_inner()) = plan;
-        self.counters.lock().unwrap_or_else(|p| p.into_inner()).clear();
-        self.buckets.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.counters
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        self.buckets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 
     /// The counts so far.
     pub fn stats(&self) -> Value {
-        serde_json::to_value(&*self.stats.lock().unwrap_or_else(|p| p.into_inner())).unwrap_or(Value::Null)
+        serde_json::to_value(&*self.stats.lock().unwrap_or_else(|p| p.into_inner()))
+            .unwrap_or(Value::Null)
     }
 
     /// Forgets the counts.
@@ -252,9 +272,17 @@ impl FaultEngine {
 
     fn record(&self, route: &str, outcome: &str, fault: Option<FaultKind>) {
         let mut stats = self.stats.lock().unwrap_or_else(|p| p.into_inner());
-        *stats.routes.entry(route.to_owned()).or_default().entry(outcome.to_owned()).or_default() += 1;
+        *stats
+            .routes
+            .entry(route.to_owned())
+            .or_default()
+            .entry(outcome.to_owned())
+            .or_default() += 1;
         if let Some(kind) = fault {
-            let name = serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+            let name = serde_json::to_value(kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
             *stats.faults.entry(name).or_default() += 1;
         }
     }
@@ -263,8 +291,11 @@ impl FaultEngine {
     fn take_token(&self, limit: &RateLimit, credential: &str) -> Result<f64, Duration> {
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
-        let (tokens, at) = buckets.entry(credential.to_owned()).or_insert((limit.burst, now));
-        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * limit.per_second).min(limit.burst);
+        let (tokens, at) = buckets
+            .entry(credential.to_owned())
+            .or_insert((limit.burst, now));
+        *tokens =
+            (*tokens + now.duration_since(*at).as_secs_f64() * limit.per_second).min(limit.burst);
         *at = now;
         if *tokens >= 1.0 {
             *tokens -= 1.0;
@@ -324,8 +355,18 @@ pub fn route_key(method: &Method, path: &str) -> String {
     for (i, s) in segments.iter().enumerate() {
         let is_directory = i == 2 && segments.first() == Some(&"scim");
         let is_id = s.len() >= 20 && s.contains('-') && s.chars().any(|c| c.is_ascii_digit());
-        let is_group_name = i > 0 && segments.get(i - 1) == Some(&"group") && segments.first() == Some(&"wiki")
-            && !["by-name", "by-id", "userByGroupId", "member", "picker", "user"].contains(s);
+        let is_group_name = i > 0
+            && segments.get(i - 1) == Some(&"group")
+            && segments.first() == Some(&"wiki")
+            && ![
+                "by-name",
+                "by-id",
+                "userByGroupId",
+                "member",
+                "picker",
+                "user",
+            ]
+            .contains(s);
         if is_directory {
             out.push("{directoryId}");
         } else if is_id || is_group_name {
@@ -350,11 +391,19 @@ fn family_error(path: &str, error: SimError) -> Response {
 
 /// `X-RateLimit-Reset` in Atlassian's minute-precision format.
 fn reset_header(wait: Duration) -> String {
-    let at = chrono::Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default() + chrono::Duration::seconds(59);
+    let at = chrono::Utc::now()
+        + chrono::Duration::from_std(wait).unwrap_or_default()
+        + chrono::Duration::seconds(59);
     at.format("%Y-%m-%dT%H:%MZ").to_string()
 }
 
-fn rate_limit_headers(headers: &mut HeaderMap, retry_after: u64, limit: f64, remaining: f64, reset: Duration) {
+fn rate_limit_headers(
+    headers: &mut HeaderMap,
+    retry_after: u64,
+    limit: f64,
+    remaining: f64,
+    reset: Duration,
+) {
     let mut set = |name: &'static str, value: String| {
         if let Ok(v) = HeaderValue::from_str(&value) {
             headers.insert(name, v);
@@ -362,7 +411,10 @@ fn rate_limit_headers(headers: &mut HeaderMap, retry_after: u64, limit: f64, rem
     };
     set("retry-after", retry_after.to_string());
     set("x-ratelimit-limit", format!("{}", limit.round() as u64));
-    set("x-ratelimit-remaining", format!("{}", remaining.floor().max(0.0) as u64));
+    set(
+        "x-ratelimit-remaining",
+        format!("{}", remaining.floor().max(0.0) as u64),
+    );
     set("x-ratelimit-reset", reset_header(reset));
     set("x-ratelimit-nearlimit", "true".into());
     set("ratelimit-reason", "jira-burst-based".into());
@@ -371,7 +423,11 @@ fn rate_limit_headers(headers: &mut HeaderMap, retry_after: u64, limit: f64, rem
 fn too_many(path: &str, retry_after: u64, limit: f64, remaining: f64, reset: Duration) -> Response {
     let mut response = family_error(
         path,
-        SimError { status: 429, scim_type: Some("tooMany"), detail: "Too many requests: rate limit exceeded".into() },
+        SimError {
+            status: 429,
+            scim_type: Some("tooMany"),
+            detail: "Too many requests: rate limit exceeded".into(),
+        },
     );
     rate_limit_headers(response.headers_mut(), retry_after, limit, remaining, reset);
     response
@@ -384,7 +440,11 @@ fn drop_connection() -> ! {
 }
 
 /// The middleware.
-pub async fn layer(State(engine): State<Arc<FaultEngine>>, request: Request, next: Next) -> Response {
+pub async fn layer(
+    State(engine): State<Arc<FaultEngine>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let path = request.uri().path().to_owned();
     let Some(class) = RouteClass::of(request.method(), &path) else {
         return next.run(request).await;
@@ -399,7 +459,11 @@ pub async fn layer(State(engine): State<Arc<FaultEngine>>, request: Request, nex
         match engine.take_token(limit, &credential_key(request.headers())) {
             Ok(left) => remaining = Some(left),
             Err(wait) => {
-                engine.stats.lock().unwrap_or_else(|p| p.into_inner()).rate_limited += 1;
+                engine
+                    .stats
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .rate_limited += 1;
                 engine.record(&route, "429", None);
                 let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
                 return too_many(&path, secs, limit.per_second, 0.0, wait);
@@ -415,25 +479,59 @@ pub async fn layer(State(engine): State<Arc<FaultEngine>>, request: Request, nex
         let mut response = next.run(request).await;
         if let (Some(limit), Some(left)) = (&rate_limit, remaining) {
             let headers = response.headers_mut();
-            headers.insert("x-ratelimit-limit", HeaderValue::from(limit.per_second.round() as u64));
-            headers.insert("x-ratelimit-remaining", HeaderValue::from(left.floor() as u64));
+            headers.insert(
+                "x-ratelimit-limit",
+                HeaderValue::from(limit.per_second.round() as u64),
+            );
+            headers.insert(
+                "x-ratelimit-remaining",
+                HeaderValue::from(left.floor() as u64),
+            );
         }
-        engine.record(&route, response.status().as_str(), if latency.is_zero() { None } else { Some(FaultKind::Latency) });
+        engine.record(
+            &route,
+            response.status().as_str(),
+            if latency.is_zero() {
+                None
+            } else {
+                Some(FaultKind::Latency)
+            },
+        );
         return response;
     };
-    engine.record(&route, &format!("{:?}", rule.kind).to_lowercase(), Some(rule.kind));
+    engine.record(
+        &route,
+        &format!("{:?}", rule.kind).to_lowercase(),
+        Some(rule.kind),
+    );
     match rule.kind {
-        FaultKind::RateLimited => too_many(&path, rule.retry_after_secs, 100.0, 0.0, Duration::from_secs(rule.retry_after_secs)),
+        FaultKind::RateLimited => too_many(
+            &path,
+            rule.retry_after_secs,
+            100.0,
+            0.0,
+            Duration::from_secs(rule.retry_after_secs),
+        ),
         FaultKind::ServerError => family_error(
             &path,
-            SimError { status: 500, scim_type: None, detail: "Internal error. You can retry calls.".into() },
+            SimError {
+                status: 500,
+                scim_type: None,
+                detail: "Internal error. You can retry calls.".into(),
+            },
         ),
         FaultKind::Unavailable => {
             let mut response = family_error(
                 &path,
-                SimError { status: 503, scim_type: None, detail: "Service unavailable. You can retry calls.".into() },
+                SimError {
+                    status: 503,
+                    scim_type: None,
+                    detail: "Service unavailable. You can retry calls.".into(),
+                },
             );
-            response.headers_mut().insert("retry-after", HeaderValue::from(rule.retry_after_secs));
+            response
+                .headers_mut()
+                .insert("retry-after", HeaderValue::from(rule.retry_after_secs));
             response
         }
         FaultKind::Drop => drop_connection(),
@@ -444,9 +542,14 @@ pub async fn layer(State(engine): State<Arc<FaultEngine>>, request: Request, nex
         FaultKind::Truncate => {
             let response = next.run(request).await;
             let (mut parts, body) = response.into_parts();
-            let full = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+            let full = axum::body::to_bytes(body, usize::MAX)
+                .await
+                .unwrap_or_default();
             let half = Bytes::copy_from_slice(&full[..full.len() / 2]);
-            parts.headers.insert(axum::http::header::CONTENT_LENGTH, HeaderValue::from(full.len()));
+            parts.headers.insert(
+                axum::http::header::CONTENT_LENGTH,
+                HeaderValue::from(full.len()),
+            );
             let stream = futures_util::stream::iter([
                 Ok::<Bytes, std::io::Error>(half),
                 Err(std::io::Error::other("simulated truncated body")),
@@ -464,7 +567,11 @@ pub fn describe(engine: &FaultEngine) -> Value {
 
 /// A 400 for a refused plan.
 pub fn refused(reason: String) -> Response {
-    (StatusCode::BAD_REQUEST, axum::Json(json!({ "error": reason }))).into_response()
+    (
+        StatusCode::BAD_REQUEST,
+        axum::Json(json!({ "error": reason })),
+    )
+        .into_response()
 }
 
 #[cfg(test)]
@@ -474,16 +581,37 @@ mod tests {
     #[test]
     fn route_keys_group_ids() {
         let m = Method::GET;
-        assert_eq!(route_key(&m, "/scim/directory/d-1/Users/2fb21891-7bee-4c2d-a61a-ade3834c8b2b"), "GET /scim/directory/{directoryId}/Users/{id}");
-        assert_eq!(route_key(&m, "/rest/api/3/group/member"), "GET /rest/api/3/group/member");
-        assert_eq!(route_key(&m, "/wiki/rest/api/group/2fb21891-7bee-4c2d-a61a-ade3834c8b2b/membersByGroupId"), "GET /wiki/rest/api/group/{id}/membersByGroupId");
-        assert_eq!(route_key(&m, "/wiki/rest/api/group/by-id"), "GET /wiki/rest/api/group/by-id");
+        assert_eq!(
+            route_key(
+                &m,
+                "/scim/directory/d-1/Users/2fb21891-7bee-4c2d-a61a-ade3834c8b2b"
+            ),
+            "GET /scim/directory/{directoryId}/Users/{id}"
+        );
+        assert_eq!(
+            route_key(&m, "/rest/api/3/group/member"),
+            "GET /rest/api/3/group/member"
+        );
+        assert_eq!(
+            route_key(
+                &m,
+                "/wiki/rest/api/group/2fb21891-7bee-4c2d-a61a-ade3834c8b2b/membersByGroupId"
+            ),
+            "GET /wiki/rest/api/group/{id}/membersByGroupId"
+        );
+        assert_eq!(
+            route_key(&m, "/wiki/rest/api/group/by-id"),
+            "GET /wiki/rest/api/group/by-id"
+        );
     }
 
     #[test]
     fn draws_are_uniform_and_reproducible() {
         let draws: Vec<f64> = (0..10_000).map(|n| unit(7, 0, n, 0)).collect();
-        assert_eq!(draws, (0..10_000).map(|n| unit(7, 0, n, 0)).collect::<Vec<_>>());
+        assert_eq!(
+            draws,
+            (0..10_000).map(|n| unit(7, 0, n, 0)).collect::<Vec<_>>()
+        );
         let mean = draws.iter().sum::<f64>() / draws.len() as f64;
         assert!((mean - 0.5).abs() < 0.02, "{mean}");
         assert!(draws.iter().all(|d| (0.0..1.0).contains(d)));
@@ -494,15 +622,28 @@ mod tests {
         let engine = FaultEngine::new(FaultPlan {
             seed: 1,
             rules: vec![
-                FaultRule::new(FaultKind::ServerError, 0.0).on(&[RouteClass::ScimRead]).first(2),
+                FaultRule::new(FaultKind::ServerError, 0.0)
+                    .on(&[RouteClass::ScimRead])
+                    .first(2),
                 FaultRule::new(FaultKind::Unavailable, 0.0).every(3),
             ],
             rate_limit: None,
         });
-        let kinds: Vec<Option<FaultKind>> =
-            (0..6).map(|_| engine.decide(RouteClass::ScimRead).1.map(|r| r.kind)).collect();
+        let kinds: Vec<Option<FaultKind>> = (0..6)
+            .map(|_| engine.decide(RouteClass::ScimRead).1.map(|r| r.kind))
+            .collect();
         use FaultKind::*;
-        assert_eq!(kinds, [Some(ServerError), Some(ServerError), Some(Unavailable), None, None, Some(Unavailable)]);
+        assert_eq!(
+            kinds,
+            [
+                Some(ServerError),
+                Some(ServerError),
+                Some(Unavailable),
+                None,
+                None,
+                Some(Unavailable)
+            ]
+        );
         assert!(engine.decide(RouteClass::SiteWrite).1.is_none());
     }
 }

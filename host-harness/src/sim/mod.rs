@@ -44,7 +44,9 @@ pub struct Switches {
 
 impl Default for Switches {
     fn default() -> Self {
-        Switches { synced_group_write_status: 400 }
+        Switches {
+            synced_group_write_status: 400,
+        }
     }
 }
 
@@ -112,8 +114,13 @@ pub fn router(state: SimState) -> Router {
         .nest("/scim/directory/{directory_id}", scim::router())
         .nest("/rest/api/3", jira::router())
         .nest("/wiki/rest/api", confluence::router())
-        .layer(axum::middleware::from_fn_with_state(state.faults.clone(), faults::layer));
-    atlassian.nest("/__sim", control::router()).with_state(state)
+        .layer(axum::middleware::from_fn_with_state(
+            state.faults.clone(),
+            faults::layer,
+        ));
+    atlassian
+        .nest("/__sim", control::router())
+        .with_state(state)
 }
 
 /// A running simulator. Dropping it stops the server.
@@ -134,7 +141,8 @@ impl Simulator {
             .thread_name("atlassian-sim")
             .enable_all()
             .build()?;
-        let listener = runtime.block_on(tokio::net::TcpListener::bind(("127.0.0.1", config.port)))?;
+        let listener =
+            runtime.block_on(tokio::net::TcpListener::bind(("127.0.0.1", config.port)))?;
         let addr = listener.local_addr()?;
         let base = format!("http://{addr}");
         let settings = OrgSettings {
@@ -176,7 +184,13 @@ impl Simulator {
                 tracing::error!("the simulator stopped: {e}");
             }
         });
-        Ok(Simulator { addr, state, shutdown: Some(tx), runtime: Some(runtime), seeded_in })
+        Ok(Simulator {
+            addr,
+            state,
+            shutdown: Some(tx),
+            runtime: Some(runtime),
+            seeded_in,
+        })
     }
 
     /// The address served.

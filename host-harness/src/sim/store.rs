@@ -80,7 +80,10 @@ pub struct ScimUser {
 impl ScimUser {
     /// The userName.
     pub fn user_name(&self) -> &str {
-        self.attrs.get("userName").and_then(Value::as_str).unwrap_or("")
+        self.attrs
+            .get("userName")
+            .and_then(Value::as_str)
+            .unwrap_or("")
     }
 
     /// The externalId, if set and not empty.
@@ -98,7 +101,10 @@ impl ScimUser {
 
     /// Whether the record is active.
     pub fn active(&self) -> bool {
-        self.attrs.get("active").and_then(Value::as_bool).unwrap_or(true)
+        self.attrs
+            .get("active")
+            .and_then(Value::as_bool)
+            .unwrap_or(true)
     }
 }
 
@@ -394,7 +400,11 @@ impl Org {
         Ok(attrs)
     }
 
-    fn check_user_unique(&self, attrs: &Map<String, Value>, except: Option<&str>) -> Result<(), SimError> {
+    fn check_user_unique(
+        &self,
+        attrs: &Map<String, Value>,
+        except: Option<&str>,
+    ) -> Result<(), SimError> {
         let other = |id: Option<&String>| id.is_some_and(|id| Some(id.as_str()) != except);
         if let Some(email) = primary_email(attrs) {
             if other(self.user_by_email.get(&lower(email))) {
@@ -409,7 +419,11 @@ impl Org {
                 "Resource [USER]: with userName[{name}] already exists."
             )));
         }
-        if let Some(ext) = attrs.get("externalId").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+        if let Some(ext) = attrs
+            .get("externalId")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+        {
             if other(self.user_by_external.get(ext)) {
                 return Err(SimError::conflict(format!(
                     "Resource [USER]: with externalId[{ext}] already exists."
@@ -420,14 +434,17 @@ impl Org {
     }
 
     fn index_user(&mut self, user: &ScimUser) {
-        self.user_by_name.insert(lower(user.user_name()), user.id.clone());
+        self.user_by_name
+            .insert(lower(user.user_name()), user.id.clone());
         if let Some(ext) = user.external_id() {
-            self.user_by_external.insert(ext.to_owned(), user.id.clone());
+            self.user_by_external
+                .insert(ext.to_owned(), user.id.clone());
         }
         if let Some(email) = user.primary_email() {
             self.user_by_email.insert(lower(email), user.id.clone());
         }
-        self.user_by_account.insert(user.account_id.clone(), user.id.clone());
+        self.user_by_account
+            .insert(user.account_id.clone(), user.id.clone());
     }
 
     fn unindex_user(&mut self, id: &str) {
@@ -501,11 +518,18 @@ impl Org {
 
     /// Stores new attributes of an existing user after the uniqueness checks, and mirrors them on
     /// the linked account.
-    pub fn store_user_attrs(&mut self, id: &str, mut attrs: Map<String, Value>) -> Result<(), SimError> {
+    pub fn store_user_attrs(
+        &mut self,
+        id: &str,
+        mut attrs: Map<String, Value>,
+    ) -> Result<(), SimError> {
         normalise_user_attrs(&mut attrs)?;
         self.check_user_unique(&attrs, Some(id))?;
         self.unindex_user(id);
-        let user = self.users.get_mut(id).ok_or_else(|| SimError::user_not_found(id))?;
+        let user = self
+            .users
+            .get_mut(id)
+            .ok_or_else(|| SimError::user_not_found(id))?;
         user.attrs = attrs;
         user.last_modified = scim_now();
         let user = user.clone();
@@ -517,7 +541,8 @@ impl Org {
                 if a.managed && !a.email.eq_ignore_ascii_case(email) {
                     self.account_by_email.remove(&lower(&a.email));
                     a.email = email.to_owned();
-                    self.account_by_email.insert(lower(email), a.account_id.clone());
+                    self.account_by_email
+                        .insert(lower(email), a.account_id.clone());
                 }
             }
         }
@@ -538,7 +563,11 @@ impl Org {
             .get(&user.account_id)
             .into_iter()
             .flatten()
-            .filter(|g| self.groups.get(*g).is_some_and(|g| g.source == GroupSource::Scim))
+            .filter(|g| {
+                self.groups
+                    .get(*g)
+                    .is_some_and(|g| g.source == GroupSource::Scim)
+            })
             .cloned()
             .collect();
         for group in synced {
@@ -566,7 +595,9 @@ impl Org {
 
     /// A SCIM group by id.
     pub fn scim_group(&self, id: &str) -> Option<&Group> {
-        self.groups.get(id).filter(|g| g.source == GroupSource::Scim)
+        self.groups
+            .get(id)
+            .filter(|g| g.source == GroupSource::Scim)
     }
 
     /// A page of SCIM groups (0-based `offset`), in creation order, and the total.
@@ -593,30 +624,37 @@ impl Org {
 
     /// A group the sites can see, by id.
     pub fn visible_group(&self, id: &str) -> Option<&Group> {
-        self.groups.get(id).filter(|g| g.visible_at <= Instant::now())
+        self.groups
+            .get(id)
+            .filter(|g| g.visible_at <= Instant::now())
     }
 
     /// A group the sites can see, by name.
     pub fn visible_group_by_name(&self, name: &str) -> Option<&Group> {
-        self.group_by_name(name).filter(|g| g.visible_at <= Instant::now())
+        self.group_by_name(name)
+            .filter(|g| g.visible_at <= Instant::now())
     }
 
     /// Resolves SCIM member references (`[{"value": scimUserId}]`) to account ids.
     pub fn member_accounts(&self, members: &Value) -> Result<Vec<String>, SimError> {
         let Some(items) = members.as_array() else {
-            return Err(SimError::bad_request("invalidValue", "members must be an array"));
+            return Err(SimError::bad_request(
+                "invalidValue",
+                "members must be an array",
+            ));
         };
         items
             .iter()
             .map(|m| {
-                let id = m
-                    .get("value")
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| SimError::bad_request("invalidValue", "a member has no value"))?;
+                let id = m.get("value").and_then(Value::as_str).ok_or_else(|| {
+                    SimError::bad_request("invalidValue", "a member has no value")
+                })?;
                 self.users
                     .get(id)
                     .map(|u| u.account_id.clone())
-                    .ok_or_else(|| SimError::not_found(format!("Resource [USER] with id {id} not found")))
+                    .ok_or_else(|| {
+                        SimError::not_found(format!("Resource [USER] with id {id} not found"))
+                    })
             })
             .collect()
     }
@@ -629,7 +667,10 @@ impl Org {
         members: Vec<String>,
     ) -> Result<String, SimError> {
         if name.trim().is_empty() {
-            return Err(SimError::bad_request("invalidValue", "displayName is required"));
+            return Err(SimError::bad_request(
+                "invalidValue",
+                "displayName is required",
+            ));
         }
         if self.group_by_name.contains_key(&lower(name)) {
             return Err(SimError::conflict(
@@ -673,10 +714,9 @@ impl Org {
 
     /// Deletes a group of any source; the caller checks what its API allows.
     pub fn delete_group(&mut self, id: &str) -> Result<(), SimError> {
-        let group = self
-            .groups
-            .remove(id)
-            .ok_or_else(|| SimError::not_found(format!("Resource [GROUP] with id {id} not found")))?;
+        let group = self.groups.remove(id).ok_or_else(|| {
+            SimError::not_found(format!("Resource [GROUP] with id {id} not found"))
+        })?;
         self.group_by_name.remove(&lower(&group.name));
         if group.source == GroupSource::Scim {
             self.scim_group_order.retain(|g| g != id);
@@ -752,7 +792,10 @@ impl Org {
                 "emails".into(),
                 serde_json::json!([{ "value": name, "type": "work", "primary": true }]),
             );
-            attrs.insert("externalId".into(), Value::String(format!("ext-{seed}-{i:06}")));
+            attrs.insert(
+                "externalId".into(),
+                Value::String(format!("ext-{seed}-{i:06}")),
+            );
             attrs.insert(
                 "name".into(),
                 serde_json::json!({ "givenName": "User", "familyName": format!("{i:06}") }),
@@ -775,8 +818,11 @@ impl Org {
             accounts.push(account);
         }
         for g in first_group..first_group + groups {
-            let Ok(id) = self.create_scim_group(&format!("team-{g:04}"), Some(format!("gext-{seed}-{g:04}")), Vec::new())
-            else {
+            let Ok(id) = self.create_scim_group(
+                &format!("team-{g:04}"),
+                Some(format!("gext-{seed}-{g:04}")),
+                Vec::new(),
+            ) else {
                 continue;
             };
             if let Some(group) = self.groups.get_mut(&id) {
@@ -784,7 +830,8 @@ impl Org {
             }
         }
         // Each user joins up to three teams.
-        let team_ids: Vec<String> = self.scim_group_order[first_group.min(self.scim_group_order.len())..].to_vec();
+        let team_ids: Vec<String> =
+            self.scim_group_order[first_group.min(self.scim_group_order.len())..].to_vec();
         if !team_ids.is_empty() {
             for account in &accounts {
                 for _ in 0..rng.random_range(0..=3) {
@@ -797,10 +844,18 @@ impl Org {
 
     /// The whole state as JSON, for tests that prove nothing was lost or duplicated.
     pub fn dump(&self) -> Value {
-        let users: Vec<&ScimUser> = self.user_order.iter().filter_map(|id| self.users.get(id)).collect();
+        let users: Vec<&ScimUser> = self
+            .user_order
+            .iter()
+            .filter_map(|id| self.users.get(id))
+            .collect();
         let mut accounts: Vec<&Account> = self.accounts.values().collect();
         accounts.sort_by(|a, b| a.account_id.cmp(&b.account_id));
-        let groups: Vec<&Group> = self.group_by_name.values().filter_map(|id| self.groups.get(id)).collect();
+        let groups: Vec<&Group> = self
+            .group_by_name
+            .values()
+            .filter_map(|id| self.groups.get(id))
+            .collect();
         serde_json::json!({
             "directory_id": self.settings.directory_id,
             "users": users,
@@ -823,7 +878,12 @@ fn display_name_of(attrs: &Map<String, Value>) -> String {
     attrs
         .get("displayName")
         .and_then(Value::as_str)
-        .or_else(|| attrs.get("name").and_then(|n| n.get("formatted")).and_then(Value::as_str))
+        .or_else(|| {
+            attrs
+                .get("name")
+                .and_then(|n| n.get("formatted"))
+                .and_then(Value::as_str)
+        })
         .or_else(|| attrs.get("userName").and_then(Value::as_str))
         .unwrap_or_default()
         .to_owned()
@@ -834,7 +894,12 @@ fn display_name_of(attrs: &Map<String, Value>) -> String {
 pub fn normalise_user_attrs(attrs: &mut Map<String, Value>) -> Result<(), SimError> {
     match attrs.get("userName") {
         Some(Value::String(s)) if !s.trim().is_empty() => {}
-        _ => return Err(SimError::bad_request("invalidValue", "userName is required")),
+        _ => {
+            return Err(SimError::bad_request(
+                "invalidValue",
+                "userName is required",
+            ));
+        }
     }
     let Some(Value::Array(emails)) = attrs.get("emails") else {
         return Err(SimError::bad_request("invalidValue", "emails is required"));
@@ -848,7 +913,10 @@ pub fn normalise_user_attrs(attrs: &mut Map<String, Value>) -> Result<(), SimErr
             _ => {
                 return Err(SimError::bad_request(
                     "invalidValue",
-                    format!("invalid email value: {}", e.get("value").unwrap_or(&Value::Null)),
+                    format!(
+                        "invalid email value: {}",
+                        e.get("value").unwrap_or(&Value::Null)
+                    ),
                 ));
             }
         }
@@ -864,14 +932,30 @@ pub fn normalise_user_attrs(attrs: &mut Map<String, Value>) -> Result<(), SimErr
         ));
     }
     if let Some(active) = attrs.get("active") {
-        let value = coerce_bool(active)
-            .ok_or_else(|| SimError::bad_request("invalidValue", format!("active must be a boolean, got {active}")))?;
+        let value = coerce_bool(active).ok_or_else(|| {
+            SimError::bad_request(
+                "invalidValue",
+                format!("active must be a boolean, got {active}"),
+            )
+        })?;
         attrs.insert("active".into(), Value::Bool(value));
     }
-    for key in ["externalId", "displayName", "nickName", "title", "preferredLanguage", "timezone", "department", "organization"] {
+    for key in [
+        "externalId",
+        "displayName",
+        "nickName",
+        "title",
+        "preferredLanguage",
+        "timezone",
+        "department",
+        "organization",
+    ] {
         if let Some(v) = attrs.get(key) {
             if !v.is_string() {
-                return Err(SimError::bad_request("invalidValue", format!("{key} must be a string")));
+                return Err(SimError::bad_request(
+                    "invalidValue",
+                    format!("{key} must be a string"),
+                ));
             }
         }
     }

@@ -22,13 +22,18 @@ fn authorize(state: &SimState, headers: &HeaderMap) -> Result<SiteRole, Confluen
 fn authorize_admin(state: &SimState, headers: &HeaderMap) -> Result<(), Confluence> {
     match authorize(state, headers)? {
         SiteRole::Admin => Ok(()),
-        SiteRole::User => Err(Confluence(SimError::forbidden("User is not permitted to manage groups."))),
+        SiteRole::User => Err(Confluence(SimError::forbidden(
+            "User is not permitted to manage groups.",
+        ))),
     }
 }
 
 fn json_ok(status: StatusCode, body: &Value) -> Response {
     let mut response = (status, body.to_string()).into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     response
 }
 
@@ -59,7 +64,10 @@ fn int(q: &Params, name: &str, default: usize) -> Result<usize, Confluence> {
     match param(q, name) {
         None => Ok(default),
         Some(v) => v.trim().parse().map_err(|_| {
-            Confluence(SimError::bad_request("invalidValue", format!("{name} must be a non-negative integer")))
+            Confluence(SimError::bad_request(
+                "invalidValue",
+                format!("{name} must be a non-negative integer"),
+            ))
         }),
     }
 }
@@ -69,30 +77,54 @@ fn group_not_found(what: &str) -> Confluence {
 }
 
 /// GET /group: groups sorted by name.
-pub async fn list(State(state): State<SimState>, headers: HeaderMap, Query(q): Query<Params>) -> Result<Response, Confluence> {
+pub async fn list(
+    State(state): State<SimState>,
+    headers: HeaderMap,
+    Query(q): Query<Params>,
+) -> Result<Response, Confluence> {
     authorize(&state, &headers)?;
     let start = int(&q, "start", 0)?;
     let limit = int(&q, "limit", 25)?.clamp(1, MEMBER_LIMIT);
     let org = state.store.read();
     let all: Vec<&Group> = org.visible_groups_by_name().collect();
-    let results: Vec<Value> = all.iter().skip(start).take(limit).map(|g| render_group(&org, g)).collect();
+    let results: Vec<Value> = all
+        .iter()
+        .skip(start)
+        .take(limit)
+        .map(|g| render_group(&org, g))
+        .collect();
     let base = &org.settings.site_base_url;
     let mut links = json!({"base": format!("{base}/wiki"), "context": "/wiki", "self": format!("{base}/wiki/rest/api/group")});
     if start + results.len() < all.len() {
-        links["next"] = json!(format!("/rest/api/group?start={}&limit={limit}", start + limit));
+        links["next"] = json!(format!(
+            "/rest/api/group?start={}&limit={limit}",
+            start + limit
+        ));
     }
-    Ok(json_ok(StatusCode::OK, &json!({"results": results, "start": start, "limit": limit, "size": results.len(), "_links": links})))
+    Ok(json_ok(
+        StatusCode::OK,
+        &json!({"results": results, "start": start, "limit": limit, "size": results.len(), "_links": links}),
+    ))
 }
 
 /// POST /group.
-pub async fn create(State(state): State<SimState>, headers: HeaderMap, body: Bytes) -> Result<Response, Confluence> {
+pub async fn create(
+    State(state): State<SimState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Confluence> {
     authorize_admin(&state, &headers)?;
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let name = body
         .get("name")
         .and_then(Value::as_str)
         .filter(|s| !s.trim().is_empty())
-        .ok_or_else(|| Confluence(SimError::bad_request("invalidValue", "A group name is required")))?;
+        .ok_or_else(|| {
+            Confluence(SimError::bad_request(
+                "invalidValue",
+                "A group name is required",
+            ))
+        })?;
     let mut org = state.store.write();
     let id = org.create_site_group(name).map_err(Confluence)?;
     let group = org.group(&id).expect("just created");
@@ -100,65 +132,119 @@ pub async fn create(State(state): State<SimState>, headers: HeaderMap, body: Byt
 }
 
 /// GET /group/by-name?name=.
-pub async fn by_name(State(state): State<SimState>, headers: HeaderMap, Query(q): Query<Params>) -> Result<Response, Confluence> {
+pub async fn by_name(
+    State(state): State<SimState>,
+    headers: HeaderMap,
+    Query(q): Query<Params>,
+) -> Result<Response, Confluence> {
     authorize(&state, &headers)?;
     let name = param(&q, "name").unwrap_or("");
     let org = state.store.read();
-    let group = org.visible_group_by_name(name).ok_or_else(|| group_not_found(&format!("name {name}")))?;
+    let group = org
+        .visible_group_by_name(name)
+        .ok_or_else(|| group_not_found(&format!("name {name}")))?;
     Ok(json_ok(StatusCode::OK, &render_group(&org, group)))
 }
 
 /// GET /group/{groupName} (deprecated form).
-pub async fn by_path_name(State(state): State<SimState>, headers: HeaderMap, Path(name): Path<String>) -> Result<Response, Confluence> {
+pub async fn by_path_name(
+    State(state): State<SimState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Result<Response, Confluence> {
     authorize(&state, &headers)?;
     let org = state.store.read();
-    let group = org.visible_group_by_name(&name).ok_or_else(|| group_not_found(&format!("name {name}")))?;
+    let group = org
+        .visible_group_by_name(&name)
+        .ok_or_else(|| group_not_found(&format!("name {name}")))?;
     Ok(json_ok(StatusCode::OK, &render_group(&org, group)))
 }
 
 /// GET /group/by-id?id=.
-pub async fn by_id(State(state): State<SimState>, headers: HeaderMap, Query(q): Query<Params>) -> Result<Response, Confluence> {
+pub async fn by_id(
+    State(state): State<SimState>,
+    headers: HeaderMap,
+    Query(q): Query<Params>,
+) -> Result<Response, Confluence> {
     authorize(&state, &headers)?;
     let id = param(&q, "id").unwrap_or("");
     let org = state.store.read();
-    let group = org.visible_group(id).ok_or_else(|| group_not_found(&format!("id {id}")))?;
+    let group = org
+        .visible_group(id)
+        .ok_or_else(|| group_not_found(&format!("id {id}")))?;
     Ok(json_ok(StatusCode::OK, &render_group(&org, group)))
 }
 
 /// DELETE /group/by-id?id=.
-pub async fn delete_by_id(State(state): State<SimState>, headers: HeaderMap, Query(q): Query<Params>) -> Result<Response, Confluence> {
+pub async fn delete_by_id(
+    State(state): State<SimState>,
+    headers: HeaderMap,
+    Query(q): Query<Params>,
+) -> Result<Response, Confluence> {
     authorize_admin(&state, &headers)?;
     let id = param(&q, "id").unwrap_or("");
     let mut org = state.store.write();
-    let group = org.visible_group(id).ok_or_else(|| group_not_found(&format!("id {id}")))?.clone();
+    let group = org
+        .visible_group(id)
+        .ok_or_else(|| group_not_found(&format!("id {id}")))?
+        .clone();
     refuse_synced(&state, &group)?;
     if group.default_for.is_some() {
-        return Err(Confluence(SimError::bad_request("invalidValue", format!("Group {} is a default access group and cannot be deleted", group.name))));
+        return Err(Confluence(SimError::bad_request(
+            "invalidValue",
+            format!(
+                "Group {} is a default access group and cannot be deleted",
+                group.name
+            ),
+        )));
     }
     org.delete_group(id).map_err(Confluence)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// GET /group/{groupId}/membersByGroupId: suspended (inactive) users are omitted.
-pub async fn members(State(state): State<SimState>, headers: HeaderMap, Path(group_id): Path<String>, Query(q): Query<Params>) -> Result<Response, Confluence> {
+pub async fn members(
+    State(state): State<SimState>,
+    headers: HeaderMap,
+    Path(group_id): Path<String>,
+    Query(q): Query<Params>,
+) -> Result<Response, Confluence> {
     authorize(&state, &headers)?;
     let start = int(&q, "start", 0)?;
     let limit = int(&q, "limit", MEMBER_LIMIT)?;
     if limit > MEMBER_LIMIT {
-        return Err(Confluence(SimError::bad_request("invalidValue", format!("limit must be at most {MEMBER_LIMIT}"))));
+        return Err(Confluence(SimError::bad_request(
+            "invalidValue",
+            format!("limit must be at most {MEMBER_LIMIT}"),
+        )));
     }
     let limit = limit.max(1);
     let with_total = param(&q, "shouldReturnTotalSize").is_some_and(|v| v == "true");
     let org = state.store.read();
-    let group = org.visible_group(&group_id).ok_or_else(|| group_not_found(&format!("id {group_id}")))?;
-    let listed = || group.members.iter().filter_map(|a| org.visible_account(a)).filter(|a| a.active);
-    let results: Vec<Value> = listed().skip(start).take(limit).map(|a| render_user(&org, a)).collect();
+    let group = org
+        .visible_group(&group_id)
+        .ok_or_else(|| group_not_found(&format!("id {group_id}")))?;
+    let listed = || {
+        group
+            .members
+            .iter()
+            .filter_map(|a| org.visible_account(a))
+            .filter(|a| a.active)
+    };
+    let results: Vec<Value> = listed()
+        .skip(start)
+        .take(limit)
+        .map(|a| render_user(&org, a))
+        .collect();
     let total = listed().count();
     let base = &org.settings.site_base_url;
     let mut links = json!({"base": format!("{base}/wiki"), "context": "/wiki",
                            "self": format!("{base}/wiki/rest/api/group/{group_id}/membersByGroupId")});
     if start + results.len() < total {
-        links["next"] = json!(format!("/rest/api/group/{group_id}/membersByGroupId?start={}&limit={limit}", start + limit));
+        links["next"] = json!(format!(
+            "/rest/api/group/{group_id}/membersByGroupId?start={}&limit={limit}",
+            start + limit
+        ));
     }
     let mut body = json!({"results": results, "start": start, "limit": limit, "size": results.len(), "_links": links});
     if with_total {
@@ -172,44 +258,75 @@ fn refuse_synced(state: &SimState, group: &Group) -> Result<(), Confluence> {
         return Err(Confluence(SimError {
             status: state.switches.synced_group_write_status,
             scim_type: None,
-            detail: format!("Group '{}' is synced from an identity provider and can only be changed there.", group.name),
+            detail: format!(
+                "Group '{}' is synced from an identity provider and can only be changed there.",
+                group.name
+            ),
         }));
     }
     Ok(())
 }
 
 /// POST /group/userByGroupId?groupId=: 201.
-pub async fn add_user(State(state): State<SimState>, headers: HeaderMap, Query(q): Query<Params>, body: Bytes) -> Result<Response, Confluence> {
+pub async fn add_user(
+    State(state): State<SimState>,
+    headers: HeaderMap,
+    Query(q): Query<Params>,
+    body: Bytes,
+) -> Result<Response, Confluence> {
     authorize_admin(&state, &headers)?;
-    let body: Value = serde_json::from_slice(&body)
-        .map_err(|e| Confluence(SimError::bad_request("invalidSyntax", format!("Invalid request body: {e}"))))?;
+    let body: Value = serde_json::from_slice(&body).map_err(|e| {
+        Confluence(SimError::bad_request(
+            "invalidSyntax",
+            format!("Invalid request body: {e}"),
+        ))
+    })?;
     let account = body
         .get("accountId")
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
-        .ok_or_else(|| Confluence(SimError::bad_request("invalidValue", "accountId is required")))?
+        .ok_or_else(|| {
+            Confluence(SimError::bad_request(
+                "invalidValue",
+                "accountId is required",
+            ))
+        })?
         .to_owned();
     let group_id = param(&q, "groupId").unwrap_or("").to_owned();
     let mut org = state.store.write();
-    let group = org.visible_group(&group_id).ok_or_else(|| group_not_found(&format!("id {group_id}")))?.clone();
+    let group = org
+        .visible_group(&group_id)
+        .ok_or_else(|| group_not_found(&format!("id {group_id}")))?
+        .clone();
     refuse_synced(&state, &group)?;
     if org.visible_account(&account).is_none() {
-        return Err(Confluence(SimError::not_found(format!("No user found with accountId {account}"))));
+        return Err(Confluence(SimError::not_found(format!(
+            "No user found with accountId {account}"
+        ))));
     }
     org.add_member(&group.id, &account);
     Ok(StatusCode::CREATED.into_response())
 }
 
 /// DELETE /group/userByGroupId?groupId=&accountId=: 204, also for a non-member.
-pub async fn remove_user(State(state): State<SimState>, headers: HeaderMap, Query(q): Query<Params>) -> Result<Response, Confluence> {
+pub async fn remove_user(
+    State(state): State<SimState>,
+    headers: HeaderMap,
+    Query(q): Query<Params>,
+) -> Result<Response, Confluence> {
     authorize_admin(&state, &headers)?;
     let group_id = param(&q, "groupId").unwrap_or("").to_owned();
     let account = param(&q, "accountId").unwrap_or("").to_owned();
     let mut org = state.store.write();
-    let group = org.visible_group(&group_id).ok_or_else(|| group_not_found(&format!("id {group_id}")))?.clone();
+    let group = org
+        .visible_group(&group_id)
+        .ok_or_else(|| group_not_found(&format!("id {group_id}")))?
+        .clone();
     refuse_synced(&state, &group)?;
     if org.visible_account(&account).is_none() {
-        return Err(Confluence(SimError::not_found(format!("No user found with accountId {account}"))));
+        return Err(Confluence(SimError::not_found(format!(
+            "No user found with accountId {account}"
+        ))));
     }
     org.remove_member(&group.id, &account);
     Ok(StatusCode::NO_CONTENT.into_response())

@@ -13,8 +13,14 @@ pub fn router() -> Router<SimState> {
     Router::new()
         .route("/group", get(group::list).post(group::create))
         .route("/group/by-name", get(group::by_name))
-        .route("/group/by-id", get(group::by_id).delete(group::delete_by_id))
+        .route(
+            "/group/by-id",
+            get(group::by_id).delete(group::delete_by_id),
+        )
         .route("/group/{group_id}/membersByGroupId", get(group::members))
-        .route("/group/userByGroupId", post(group::add_user).delete(group::remove_user))
+        .route(
+            "/group/userByGroupId",
+            post(group::add_user).delete(group::remove_user),
+        )
         .route("/group/{group_name}", get(group::by_path_name))
 }

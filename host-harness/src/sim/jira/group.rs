@@ -7,7 +7,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::{Params, authorize, authorize_admin, find_group, int_param, jira_json, param, params, refuse_synced, render_group_ref, render_user};
+use super::{
+    Params, authorize, authorize_admin, find_group, int_param, jira_json, param, params,
+    refuse_synced, render_group_ref, render_user,
+};
 use crate::sim::SimState;
 use crate::sim::error::{Jira, SimError};
 use crate::sim::store::{Group, Org};
@@ -37,22 +40,42 @@ fn render_group(org: &Org, g: &Group) -> Value {
 }
 
 fn account_id_of(body: &[u8]) -> Result<String, Jira> {
-    let body: Value = serde_json::from_slice(body)
-        .map_err(|e| Jira(SimError::bad_request("invalidSyntax", format!("Invalid request payload: {e}"))))?;
+    let body: Value = serde_json::from_slice(body).map_err(|e| {
+        Jira(SimError::bad_request(
+            "invalidSyntax",
+            format!("Invalid request payload: {e}"),
+        ))
+    })?;
     body.get("accountId")
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
-        .ok_or_else(|| Jira(SimError::bad_request("invalidValue", "accountId must be specified.")))
+        .ok_or_else(|| {
+            Jira(SimError::bad_request(
+                "invalidValue",
+                "accountId must be specified.",
+            ))
+        })
 }
 
 /// POST /group.
-pub async fn create(State(state): State<SimState>, headers: HeaderMap, body: Bytes) -> Result<Response, Jira> {
+pub async fn create(
+    State(state): State<SimState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Jira> {
     authorize_admin(&state, &headers)?;
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let name = body.get("name").and_then(Value::as_str).filter(|s| !s.trim().is_empty()).ok_or_else(|| {
-        Jira(SimError::bad_request("invalidValue", "group name is not specified or the group name is in use"))
-    })?;
+    let name = body
+        .get("name")
+        .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| {
+            Jira(SimError::bad_request(
+                "invalidValue",
+                "group name is not specified or the group name is in use",
+            ))
+        })?;
     let mut org = state.store.write();
     let id = org.create_site_group(name).map_err(Jira)?;
     let group = org.group(&id).expect("just created");
@@ -60,7 +83,11 @@ pub async fn create(State(state): State<SimState>, headers: HeaderMap, body: Byt
 }
 
 /// DELETE /group.
-pub async fn delete(State(state): State<SimState>, headers: HeaderMap, Query(q): Query<Params>) -> Result<Response, Jira> {
+pub async fn delete(
+    State(state): State<SimState>,
+    headers: HeaderMap,
+    Query(q): Query<Params>,
+) -> Result<Response, Jira> {
     authorize_admin(&state, &headers)?;
     let mut org = state.store.write();
     let group = find_group(&org, &q)?.clone();
@@ -68,7 +95,10 @@ pub async fn delete(State(state): State<SimState>, headers: HeaderMap, Query(q):
     if group.default_for.is_some() {
         return Err(Jira(SimError::bad_request(
             "invalidValue",
-            format!("Group '{}' is a default access group and cannot be deleted.", group.name),
+            format!(
+                "Group '{}' is a default access group and cannot be deleted.",
+                group.name
+            ),
         )));
     }
     org.delete_group(&group.id).map_err(Jira)?;
@@ -76,7 +106,11 @@ pub async fn delete(State(state): State<SimState>, headers: HeaderMap, Query(q):
 }
 
 /// GET /group/bulk.
-pub async fn bulk(State(state): State<SimState>, headers: HeaderMap, Query(q): Query<Params>) -> Result<Response, Jira> {
+pub async fn bulk(
+    State(state): State<SimState>,
+    headers: HeaderMap,
+    Query(q): Query<Params>,
+) -> Result<Response, Jira> {
     authorize(&state, &headers)?;
     let start = int_param("startAt", param(&q, "startAt"), 0)?;
     let max = int_param("maxResults", param(&q, "maxResults"), 50)?.clamp(1, 50);
@@ -97,14 +131,21 @@ pub async fn bulk(State(state): State<SimState>, headers: HeaderMap, Query(q): Q
         .take(max)
         .map(|g| json!({"name": g.name, "groupId": g.id}))
         .collect();
-    Ok(jira_json(StatusCode::OK, &json!({
-        "maxResults": max, "startAt": start, "total": total,
-        "isLast": start + values.len() >= total, "values": values,
-    })))
+    Ok(jira_json(
+        StatusCode::OK,
+        &json!({
+            "maxResults": max, "startAt": start, "total": total,
+            "isLast": start + values.len() >= total, "values": values,
+        }),
+    ))
 }
 
 /// GET /groups/picker.
-pub async fn picker(State(state): State<SimState>, headers: HeaderMap, Query(q): Query<Params>) -> Result<Response, Jira> {
+pub async fn picker(
+    State(state): State<SimState>,
+    headers: HeaderMap,
+    Query(q): Query<Params>,
+) -> Result<Response, Jira> {
     authorize(&state, &headers)?;
     let query = param(&q, "query").unwrap_or("").to_lowercase();
     let max = int_param("maxResults", param(&q, "maxResults"), 20)?.min(1000);
@@ -120,31 +161,54 @@ pub async fn picker(State(state): State<SimState>, headers: HeaderMap, Query(q):
         .iter()
         .take(max)
         .map(|g| {
-            let at = g.name.to_lowercase().find(&query).filter(|_| !query.is_empty());
-            let html = match at.and_then(|at| Some((g.name.get(..at)?, g.name.get(at..at + query.len())?, g.name.get(at + query.len()..)?))) {
+            let at = g
+                .name
+                .to_lowercase()
+                .find(&query)
+                .filter(|_| !query.is_empty());
+            let html = match at.and_then(|at| {
+                Some((
+                    g.name.get(..at)?,
+                    g.name.get(at..at + query.len())?,
+                    g.name.get(at + query.len()..)?,
+                ))
+            }) {
                 Some((before, hit, after)) => format!("{before}<b>{hit}</b>{after}"),
                 None => g.name.clone(),
             };
             json!({"name": g.name, "html": html, "groupId": g.id, "labels": []})
         })
         .collect();
-    Ok(jira_json(StatusCode::OK, &json!({
-        "header": format!("Showing {} of {} matching groups", groups.len(), matching.len()),
-        "total": matching.len(),
-        "groups": groups,
-    })))
+    Ok(jira_json(
+        StatusCode::OK,
+        &json!({
+            "header": format!("Showing {} of {} matching groups", groups.len(), matching.len()),
+            "total": matching.len(),
+            "groups": groups,
+        }),
+    ))
 }
 
 /// GET /group/member.
-pub async fn members(State(state): State<SimState>, headers: HeaderMap, Query(q): Query<Params>) -> Result<Response, Jira> {
+pub async fn members(
+    State(state): State<SimState>,
+    headers: HeaderMap,
+    Query(q): Query<Params>,
+) -> Result<Response, Jira> {
     authorize(&state, &headers)?;
     let start = int_param("startAt", param(&q, "startAt"), 0)?;
     let max = int_param("maxResults", param(&q, "maxResults"), 50)?.clamp(1, MEMBER_PAGE_CAP);
-    let inactive = param(&q, "includeInactiveUsers").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let inactive =
+        param(&q, "includeInactiveUsers").is_some_and(|v| v.eq_ignore_ascii_case("true"));
     let org = state.store.read();
     let group = find_group(&org, &q)?;
     let listed = |a: &&crate::sim::store::Account| inactive || a.active;
-    let total = group.members.iter().filter_map(|a| org.visible_account(a)).filter(listed).count();
+    let total = group
+        .members
+        .iter()
+        .filter_map(|a| org.visible_account(a))
+        .filter(listed)
+        .count();
     let values: Vec<Value> = group
         .members
         .iter()
@@ -170,19 +234,29 @@ pub async fn members(State(state): State<SimState>, headers: HeaderMap, Query(q)
 }
 
 /// POST /group/user: 201 with the group.
-pub async fn add_user(State(state): State<SimState>, headers: HeaderMap, Query(q): Query<Params>, body: Bytes) -> Result<Response, Jira> {
+pub async fn add_user(
+    State(state): State<SimState>,
+    headers: HeaderMap,
+    Query(q): Query<Params>,
+    body: Bytes,
+) -> Result<Response, Jira> {
     authorize_admin(&state, &headers)?;
     let account = account_id_of(&body)?;
     let mut org = state.store.write();
     let group = find_group(&org, &q)?.clone();
     refuse_synced(&state, &group)?;
     if org.visible_account(&account).is_none() {
-        return Err(Jira(SimError::not_found("Specified user does not exist or you do not have required permissions")));
+        return Err(Jira(SimError::not_found(
+            "Specified user does not exist or you do not have required permissions",
+        )));
     }
     if !org.add_member(&group.id, &account) {
         return Err(Jira(SimError::bad_request(
             "uniqueness",
-            format!("Cannot add user. User is already a member of '{}'", group.name),
+            format!(
+                "Cannot add user. User is already a member of '{}'",
+                group.name
+            ),
         )));
     }
     let group = org.group(&group.id).expect("exists");
@@ -190,22 +264,36 @@ pub async fn add_user(State(state): State<SimState>, headers: HeaderMap, Query(q
 }
 
 /// DELETE /group/user: 200.
-pub async fn remove_user(State(state): State<SimState>, headers: HeaderMap, Query(q): Query<Params>) -> Result<Response, Jira> {
+pub async fn remove_user(
+    State(state): State<SimState>,
+    headers: HeaderMap,
+    Query(q): Query<Params>,
+) -> Result<Response, Jira> {
     authorize_admin(&state, &headers)?;
     let account = param(&q, "accountId")
         .filter(|s| !s.is_empty())
-        .ok_or_else(|| Jira(SimError::bad_request("invalidValue", "accountId must be specified.")))?
+        .ok_or_else(|| {
+            Jira(SimError::bad_request(
+                "invalidValue",
+                "accountId must be specified.",
+            ))
+        })?
         .to_owned();
     let mut org = state.store.write();
     let group = find_group(&org, &q)?.clone();
     refuse_synced(&state, &group)?;
     if org.visible_account(&account).is_none() {
-        return Err(Jira(SimError::not_found("Specified user does not exist or you do not have required permissions")));
+        return Err(Jira(SimError::not_found(
+            "Specified user does not exist or you do not have required permissions",
+        )));
     }
     if !org.remove_member(&group.id, &account) {
         return Err(Jira(SimError::bad_request(
             "noTarget",
-            format!("Cannot remove user. User is not a member of '{}'", group.name),
+            format!(
+                "Cannot remove user. User is not a member of '{}'",
+                group.name
+            ),
         )));
     }
     Ok(StatusCode::OK.into_response())

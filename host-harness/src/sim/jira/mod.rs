@@ -22,7 +22,10 @@ pub fn router() -> Router<SimState> {
         .route("/group/bulk", get(group::bulk))
         .route("/groups/picker", get(group::picker))
         .route("/group/member", get(group::members))
-        .route("/group/user", post(group::add_user).delete(group::remove_user))
+        .route(
+            "/group/user",
+            post(group::add_user).delete(group::remove_user),
+        )
         .route("/user", get(user::get))
         .route("/user/search", get(user::search))
         .route("/user/groups", get(user::groups))
@@ -47,9 +50,10 @@ pub fn authorize_admin(state: &SimState, headers: &HeaderMap) -> Result<(), Jira
 /// A Jira JSON response.
 pub fn jira_json(status: StatusCode, body: &Value) -> Response {
     let mut response = (status, body.to_string()).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json;charset=UTF-8"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json;charset=UTF-8"),
+    );
     response
 }
 
@@ -63,7 +67,10 @@ pub fn param<'a>(q: &'a Params, name: &str) -> Option<&'a str> {
 
 /// Every value of a repeatable query parameter.
 pub fn params<'a>(q: &'a Params, name: &str) -> Vec<&'a str> {
-    q.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
+    q.iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .collect()
 }
 
 /// Finds the group a request names by `groupname` or `groupId` (mutually exclusive), as the
@@ -71,12 +78,18 @@ pub fn params<'a>(q: &'a Params, name: &str) -> Vec<&'a str> {
 pub fn find_group<'a>(org: &'a Org, q: &Params) -> Result<&'a Group, Jira> {
     let group = match (param(q, "groupname"), param(q, "groupId")) {
         (Some(_), Some(_)) => {
-            return Err(Jira(SimError::bad_request("invalidValue", "Only one of groupname and groupId may be given.")));
+            return Err(Jira(SimError::bad_request(
+                "invalidValue",
+                "Only one of groupname and groupId may be given.",
+            )));
         }
         (Some(name), None) => org.visible_group_by_name(name),
         (None, Some(id)) => org.visible_group(id),
         (None, None) => {
-            return Err(Jira(SimError::bad_request("invalidValue", "Either groupname or groupId must be specified.")));
+            return Err(Jira(SimError::bad_request(
+                "invalidValue",
+                "Either groupname or groupId must be specified.",
+            )));
         }
     };
     group.ok_or_else(|| Jira(SimError::not_found("Specified group does not exist.")))
@@ -134,9 +147,11 @@ pub fn render_group_ref(org: &Org, g: &Group) -> Value {
 pub fn int_param(name: &str, value: Option<&str>, default: usize) -> Result<usize, Jira> {
     match value {
         None => Ok(default),
-        Some(v) => v
-            .trim()
-            .parse::<usize>()
-            .map_err(|_| Jira(SimError::bad_request("invalidValue", format!("The value '{v}' of {name} is not a valid number.")))),
+        Some(v) => v.trim().parse::<usize>().map_err(|_| {
+            Jira(SimError::bad_request(
+                "invalidValue",
+                format!("The value '{v}' of {name} is not a valid number."),
+            ))
+        }),
     }
 }

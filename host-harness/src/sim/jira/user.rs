@@ -28,17 +28,30 @@ pub async fn myself(State(state): State<SimState>, headers: HeaderMap) -> Result
 }
 
 /// GET /user?accountId=...&expand=groups,applicationRoles.
-pub async fn get(State(state): State<SimState>, headers: HeaderMap, Query(q): Query<Params>) -> Result<Response, Jira> {
+pub async fn get(
+    State(state): State<SimState>,
+    headers: HeaderMap,
+    Query(q): Query<Params>,
+) -> Result<Response, Jira> {
     authorize(&state, &headers)?;
-    let id = param(&q, "accountId")
-        .ok_or_else(|| Jira(SimError::bad_request("invalidValue", "accountId must be specified.")))?;
+    let id = param(&q, "accountId").ok_or_else(|| {
+        Jira(SimError::bad_request(
+            "invalidValue",
+            "accountId must be specified.",
+        ))
+    })?;
     let expand = param(&q, "expand").unwrap_or("");
     let org = state.store.read();
-    let account = org
-        .visible_account(id)
-        .ok_or_else(|| Jira(SimError::not_found(format!("Specified user does not exist or you do not have required permissions: {id}"))))?;
+    let account = org.visible_account(id).ok_or_else(|| {
+        Jira(SimError::not_found(format!(
+            "Specified user does not exist or you do not have required permissions: {id}"
+        )))
+    })?;
     let mut user = render_user(&org, account);
-    let groups: Vec<Value> = org.groups_of(id).map(|g| render_group_ref(&org, g)).collect();
+    let groups: Vec<Value> = org
+        .groups_of(id)
+        .map(|g| render_group_ref(&org, g))
+        .collect();
     if expand.split(',').any(|e| e.trim() == "groups") {
         user["groups"] = json!({"size": groups.len(), "items": groups});
     }
@@ -56,7 +69,11 @@ pub async fn get(State(state): State<SimState>, headers: HeaderMap, Query(q): Qu
 }
 
 /// GET /user/search: a bare array of users whose display name or email starts with the query.
-pub async fn search(State(state): State<SimState>, headers: HeaderMap, Query(q): Query<Params>) -> Result<Response, Jira> {
+pub async fn search(
+    State(state): State<SimState>,
+    headers: HeaderMap,
+    Query(q): Query<Params>,
+) -> Result<Response, Jira> {
     authorize(&state, &headers)?;
     let query = param(&q, "query");
     let account_id = param(&q, "accountId");
@@ -75,7 +92,10 @@ pub async fn search(State(state): State<SimState>, headers: HeaderMap, Query(q):
             let query = query.to_lowercase();
             org.visible_accounts()
                 .filter(|a| {
-                    a.display_name.to_lowercase().split_whitespace().any(|w| w.starts_with(&query))
+                    a.display_name
+                        .to_lowercase()
+                        .split_whitespace()
+                        .any(|w| w.starts_with(&query))
                         || a.display_name.to_lowercase().starts_with(&query)
                         || (a.email_visible && a.email.to_lowercase().starts_with(&query))
                 })
@@ -83,48 +103,80 @@ pub async fn search(State(state): State<SimState>, headers: HeaderMap, Query(q):
         }
         (None, None) => Vec::new(),
     };
-    found.sort_by(|a, b| a.display_name.cmp(&b.display_name).then(a.account_id.cmp(&b.account_id)));
-    let users: Vec<Value> = found.iter().take(1000).skip(start).take(max).map(|a| render_user(&org, a)).collect();
+    found.sort_by(|a, b| {
+        a.display_name
+            .cmp(&b.display_name)
+            .then(a.account_id.cmp(&b.account_id))
+    });
+    let users: Vec<Value> = found
+        .iter()
+        .take(1000)
+        .skip(start)
+        .take(max)
+        .map(|a| render_user(&org, a))
+        .collect();
     Ok(jira_json(StatusCode::OK, &Value::Array(users)))
 }
 
 /// GET /user/groups.
-pub async fn groups(State(state): State<SimState>, headers: HeaderMap, Query(q): Query<Params>) -> Result<Response, Jira> {
+pub async fn groups(
+    State(state): State<SimState>,
+    headers: HeaderMap,
+    Query(q): Query<Params>,
+) -> Result<Response, Jira> {
     authorize(&state, &headers)?;
-    let id = param(&q, "accountId")
-        .ok_or_else(|| Jira(SimError::bad_request("invalidValue", "accountId must be specified.")))?;
+    let id = param(&q, "accountId").ok_or_else(|| {
+        Jira(SimError::bad_request(
+            "invalidValue",
+            "accountId must be specified.",
+        ))
+    })?;
     let org = state.store.read();
     if org.visible_account(id).is_none() {
-        return Err(Jira(SimError::not_found(format!("Specified user does not exist or you do not have required permissions: {id}"))));
+        return Err(Jira(SimError::not_found(format!(
+            "Specified user does not exist or you do not have required permissions: {id}"
+        ))));
     }
-    let groups: Vec<Value> = org.groups_of(id).map(|g| render_group_ref(&org, g)).collect();
+    let groups: Vec<Value> = org
+        .groups_of(id)
+        .map(|g| render_group_ref(&org, g))
+        .collect();
     Ok(jira_json(StatusCode::OK, &Value::Array(groups)))
 }
 
 /// GET /applicationrole.
-pub async fn application_roles(State(state): State<SimState>, headers: HeaderMap) -> Result<Response, Jira> {
+pub async fn application_roles(
+    State(state): State<SimState>,
+    headers: HeaderMap,
+) -> Result<Response, Jira> {
     authorize(&state, &headers)?;
     let org = state.store.read();
     let site = &org.settings.site_name;
-    let jira_groups = ["jira-software-users".to_owned(), format!("jira-software-users-{site}")];
+    let jira_groups = [
+        "jira-software-users".to_owned(),
+        format!("jira-software-users-{site}"),
+    ];
     let count = jira_groups
         .iter()
         .filter_map(|n| org.group_by_name(n))
         .flat_map(|g| g.members.iter())
         .collect::<std::collections::BTreeSet<_>>()
         .len();
-    Ok(jira_json(StatusCode::OK, &json!([{
-        "key": "jira-software",
-        "groups": jira_groups,
-        "name": "Jira Software",
-        "defaultGroups": ["jira-software-users"],
-        "selectedByDefault": false,
-        "defined": true,
-        "numberOfSeats": 1_000_000,
-        "remainingSeats": 1_000_000usize.saturating_sub(count),
-        "userCount": count,
-        "userCountDescription": format!("{count} users"),
-        "hasUnlimitedSeats": false,
-        "platform": false,
-    }])))
+    Ok(jira_json(
+        StatusCode::OK,
+        &json!([{
+            "key": "jira-software",
+            "groups": jira_groups,
+            "name": "Jira Software",
+            "defaultGroups": ["jira-software-users"],
+            "selectedByDefault": false,
+            "defined": true,
+            "numberOfSeats": 1_000_000,
+            "remainingSeats": 1_000_000usize.saturating_sub(count),
+            "userCount": count,
+            "userCountDescription": format!("{count} users"),
+            "hasUnlimitedSeats": false,
+            "platform": false,
+        }]),
+    ))
 }

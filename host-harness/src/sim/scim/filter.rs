@@ -17,7 +17,14 @@ pub fn parse(filter: &str, allowed: &[&str]) -> Result<EqFilter, SimError> {
     let invalid = || {
         SimError::bad_request(
             "invalidFilter",
-            format!("Unsupported filter: {filter}. Only {} are supported", allowed.iter().map(|a| format!("{a} eq")).collect::<Vec<_>>().join(", ")),
+            format!(
+                "Unsupported filter: {filter}. Only {} are supported",
+                allowed
+                    .iter()
+                    .map(|a| format!("{a} eq"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         )
     };
     let f = filter.trim();
@@ -45,7 +52,10 @@ pub fn parse(filter: &str, allowed: &[&str]) -> Result<EqFilter, SimError> {
             c => unescaped.push(c),
         }
     }
-    Ok(EqFilter { attribute: (*canonical).to_owned(), value: unescaped })
+    Ok(EqFilter {
+        attribute: (*canonical).to_owned(),
+        value: unescaped,
+    })
 }
 
 #[cfg(test)]
@@ -55,7 +65,13 @@ mod tests {
     #[test]
     fn eq_only_on_allowed_attributes() {
         let f = parse(r#"userName eq "ada@x.io""#, &["userName", "externalId"]).unwrap();
-        assert_eq!(f, EqFilter { attribute: "userName".into(), value: "ada@x.io".into() });
+        assert_eq!(
+            f,
+            EqFilter {
+                attribute: "userName".into(),
+                value: "ada@x.io".into()
+            }
+        );
         let f = parse(r#"USERNAME EQ "a \"b\"""#, &["userName"]).unwrap();
         assert_eq!(f.value, r#"a "b""#);
         for bad in [
@@ -66,7 +82,13 @@ mod tests {
             "userName eq unquoted",
             "",
         ] {
-            assert_eq!(parse(bad, &["userName", "externalId"]).unwrap_err().scim_type, Some("invalidFilter"), "{bad}");
+            assert_eq!(
+                parse(bad, &["userName", "externalId"])
+                    .unwrap_err()
+                    .scim_type,
+                Some("invalidFilter"),
+                "{bad}"
+            );
         }
     }
 }

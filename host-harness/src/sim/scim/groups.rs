@@ -12,7 +12,10 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::patch::{PatchOp, operations};
-use super::{DirPath, ListQuery, ResourcePath, authorize, filter, list_response, object_body, paging, project, scim_json};
+use super::{
+    DirPath, ListQuery, ResourcePath, authorize, filter, list_response, object_body, paging,
+    project, scim_json,
+};
 use crate::sim::SimState;
 use crate::sim::error::{Scim, SimError};
 use crate::sim::store::{Group, Org};
@@ -27,7 +30,10 @@ pub fn render(org: &Org, group: &Group) -> Value {
         .map(|u| json!({"type": "User", "value": u.id, "display": u.user_name(), "$ref": format!("{base}/Users/{}", u.id)}))
         .collect();
     let mut m = Map::new();
-    m.insert("schemas".into(), json!(["urn:ietf:params:scim:schemas:core:2.0:Group"]));
+    m.insert(
+        "schemas".into(),
+        json!(["urn:ietf:params:scim:schemas:core:2.0:Group"]),
+    );
     m.insert("id".into(), json!(group.id));
     if let Some(ext) = &group.external_id {
         m.insert("externalId".into(), json!(ext));
@@ -47,11 +53,18 @@ pub fn render(org: &Org, group: &Group) -> Value {
 }
 
 fn group_not_found(id: &str) -> Scim {
-    Scim(SimError::not_found(format!("Resource [GROUP] with id {id} not found")))
+    Scim(SimError::not_found(format!(
+        "Resource [GROUP] with id {id} not found"
+    )))
 }
 
 /// GET /Groups.
-pub async fn list(State(state): State<SimState>, Path(p): Path<DirPath>, Query(q): Query<ListQuery>, headers: HeaderMap) -> Result<Response, Scim> {
+pub async fn list(
+    State(state): State<SimState>,
+    Path(p): Path<DirPath>,
+    Query(q): Query<ListQuery>,
+    headers: HeaderMap,
+) -> Result<Response, Scim> {
     authorize(&state, &headers, &p.directory_id)?;
     let org = state.store.read();
     let (offset, count, requested) = paging(&q, org.settings.scim_page_cap).map_err(Scim)?;
@@ -63,12 +76,20 @@ pub async fn list(State(state): State<SimState>, Path(p): Path<DirPath>, Query(q
                 .filter(|g| g.source == crate::sim::store::GroupSource::Scim)
                 .into_iter()
                 .collect();
-            let page = found.iter().skip(offset).take(count).map(|g| project(render(&org, g), &q)).collect();
+            let page = found
+                .iter()
+                .skip(offset)
+                .take(count)
+                .map(|g| project(render(&org, g), &q))
+                .collect();
             list_response(found.len(), offset, requested, page)
         }
         None => {
             let (page, total) = org.scim_groups_page(offset, count);
-            let page = page.into_iter().map(|g| project(render(&org, g), &q)).collect();
+            let page = page
+                .into_iter()
+                .map(|g| project(render(&org, g), &q))
+                .collect();
             list_response(total, offset, requested, page)
         }
     };
@@ -81,7 +102,10 @@ fn body_members(org: &Org, body: &Map<String, Value>) -> Result<Vec<String>, Sci
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(members) => org.member_accounts(members).map_err(|e| {
             Scim(if e.status == 404 {
-                SimError::bad_request("invalidValue", "Bad request, the users referenced do not exist")
+                SimError::bad_request(
+                    "invalidValue",
+                    "Bad request, the users referenced do not exist",
+                )
             } else {
                 e
             })
@@ -90,26 +114,49 @@ fn body_members(org: &Org, body: &Map<String, Value>) -> Result<Vec<String>, Sci
 }
 
 /// POST /Groups.
-pub async fn create(State(state): State<SimState>, Path(p): Path<DirPath>, headers: HeaderMap, body: Bytes) -> Result<Response, Scim> {
+pub async fn create(
+    State(state): State<SimState>,
+    Path(p): Path<DirPath>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Scim> {
     authorize(&state, &headers, &p.directory_id)?;
     let body = object_body(&body)?;
     let name = body
         .get("displayName")
         .and_then(Value::as_str)
-        .ok_or_else(|| Scim(SimError::bad_request("invalidValue", "displayName is required")))?;
-    let external_id = body.get("externalId").and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned);
+        .ok_or_else(|| {
+            Scim(SimError::bad_request(
+                "invalidValue",
+                "displayName is required",
+            ))
+        })?;
+    let external_id = body
+        .get("externalId")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned);
     let mut org = state.store.write();
     let members = body_members(&org, &body)?;
-    let id = org.create_scim_group(name, external_id, members).map_err(Scim)?;
+    let id = org
+        .create_scim_group(name, external_id, members)
+        .map_err(Scim)?;
     let group = org.group(&id).expect("just created");
     Ok(scim_json(StatusCode::CREATED, &render(&org, group)))
 }
 
 /// GET /Groups/{id}.
-pub async fn get(State(state): State<SimState>, Path(p): Path<ResourcePath>, Query(q): Query<ListQuery>, headers: HeaderMap) -> Result<Response, Scim> {
+pub async fn get(
+    State(state): State<SimState>,
+    Path(p): Path<ResourcePath>,
+    Query(q): Query<ListQuery>,
+    headers: HeaderMap,
+) -> Result<Response, Scim> {
     authorize(&state, &headers, &p.directory_id)?;
     let org = state.store.read();
-    let group = org.scim_group(&p.id).ok_or_else(|| group_not_found(&p.id))?;
+    let group = org
+        .scim_group(&p.id)
+        .ok_or_else(|| group_not_found(&p.id))?;
     Ok(scim_json(StatusCode::OK, &project(render(&org, group), &q)))
 }
 
@@ -124,15 +171,27 @@ fn refuse_rename(group: &Group, name: Option<&Value>) -> Result<(), Scim> {
 }
 
 /// PUT /Groups/{id}: replaces the members (and externalId).
-pub async fn replace(State(state): State<SimState>, Path(p): Path<ResourcePath>, headers: HeaderMap, body: Bytes) -> Result<Response, Scim> {
+pub async fn replace(
+    State(state): State<SimState>,
+    Path(p): Path<ResourcePath>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Scim> {
     authorize(&state, &headers, &p.directory_id)?;
     let body = object_body(&body)?;
     let mut org = state.store.write();
-    let group = org.scim_group(&p.id).ok_or_else(|| group_not_found(&p.id))?.clone();
+    let group = org
+        .scim_group(&p.id)
+        .ok_or_else(|| group_not_found(&p.id))?
+        .clone();
     refuse_rename(&group, body.get("displayName"))?;
     let members: BTreeSet<String> = body_members(&org, &body)?.into_iter().collect();
     set_members(&mut org, &group, &members);
-    let ext = body.get("externalId").and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned);
+    let ext = body
+        .get("externalId")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned);
     org.set_group_external_id(&p.id, ext);
     let group = org.group(&p.id).expect("exists");
     Ok(scim_json(StatusCode::OK, &render(&org, group)))
@@ -152,7 +211,9 @@ fn member_filter(path: &str) -> Option<String> {
     let inner = path.strip_prefix("members[")?.strip_suffix(']')?;
     let mut parts = inner.splitn(3, char::is_whitespace);
     match (parts.next(), parts.next(), parts.next()) {
-        (Some(f), Some(op), Some(v)) if f.eq_ignore_ascii_case("value") && op.eq_ignore_ascii_case("eq") => {
+        (Some(f), Some(op), Some(v))
+            if f.eq_ignore_ascii_case("value") && op.eq_ignore_ascii_case("eq") =>
+        {
             Some(v.trim().trim_matches('"').to_owned())
         }
         _ => None,
@@ -160,12 +221,20 @@ fn member_filter(path: &str) -> Option<String> {
 }
 
 /// PATCH /Groups/{id}.
-pub async fn patch(State(state): State<SimState>, Path(p): Path<ResourcePath>, headers: HeaderMap, body: Bytes) -> Result<Response, Scim> {
+pub async fn patch(
+    State(state): State<SimState>,
+    Path(p): Path<ResourcePath>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Scim> {
     authorize(&state, &headers, &p.directory_id)?;
     let body = Value::Object(object_body(&body)?);
     let ops = operations(&body).map_err(Scim)?;
     let mut org = state.store.write();
-    let group = org.scim_group(&p.id).ok_or_else(|| group_not_found(&p.id))?.clone();
+    let group = org
+        .scim_group(&p.id)
+        .ok_or_else(|| group_not_found(&p.id))?
+        .clone();
     // Resolve and validate every operation before applying any: a PATCH applies whole or not at all.
     enum Step {
         Members(PatchOp, Option<Vec<String>>),
@@ -175,34 +244,58 @@ pub async fn patch(State(state): State<SimState>, Path(p): Path<ResourcePath>, h
     for (op, path, value) in ops {
         let entries: Vec<(String, Value)> = match (&path, value) {
             (Some(path), v) => vec![(path.clone(), v.unwrap_or(Value::Null))],
-            (None, Some(Value::Object(o))) => o.into_iter().filter(|(k, _)| k != "schemas").collect(),
-            (None, _) => return Err(Scim(SimError::bad_request("invalidValue", "a path-less operation needs an object value"))),
+            (None, Some(Value::Object(o))) => {
+                o.into_iter().filter(|(k, _)| k != "schemas").collect()
+            }
+            (None, _) => {
+                return Err(Scim(SimError::bad_request(
+                    "invalidValue",
+                    "a path-less operation needs an object value",
+                )));
+            }
         };
         for (path, value) in entries {
             let members = |value: Value| -> Result<Option<Vec<String>>, Scim> {
                 if value.is_null() {
                     return Ok(None);
                 }
-                let value = if value.is_array() { value } else { json!([value]) };
+                let value = if value.is_array() {
+                    value
+                } else {
+                    json!([value])
+                };
                 org.member_accounts(&value).map(Some).map_err(Scim)
             };
             if let Some(user) = member_filter(&path) {
                 if op != PatchOp::Remove {
-                    return Err(Scim(SimError::bad_request("invalidPath", format!("{path} only supports remove"))));
+                    return Err(Scim(SimError::bad_request(
+                        "invalidPath",
+                        format!("{path} only supports remove"),
+                    )));
                 }
                 plan.push(Step::Members(op, members(json!([{ "value": user }]))?));
             } else if path.eq_ignore_ascii_case("members") {
                 plan.push(Step::Members(op, members(value)?));
             } else if path.eq_ignore_ascii_case("displayName") {
                 if op == PatchOp::Remove {
-                    return Err(Scim(SimError::bad_request("mutability", "displayName is required")));
+                    return Err(Scim(SimError::bad_request(
+                        "mutability",
+                        "displayName is required",
+                    )));
                 }
                 refuse_rename(&group, Some(&value))?;
             } else if path.eq_ignore_ascii_case("externalId") {
-                let ext = if op == PatchOp::Remove { None } else { value.as_str().map(str::to_owned) };
+                let ext = if op == PatchOp::Remove {
+                    None
+                } else {
+                    value.as_str().map(str::to_owned)
+                };
                 plan.push(Step::ExternalId(ext));
             } else {
-                return Err(Scim(SimError::bad_request("invalidPath", format!("Attribute {path} is not supported on groups"))));
+                return Err(Scim(SimError::bad_request(
+                    "invalidPath",
+                    format!("Attribute {path} is not supported on groups"),
+                )));
             }
         }
     }
@@ -218,7 +311,11 @@ pub async fn patch(State(state): State<SimState>, Path(p): Path<ResourcePath>, h
             Step::Members(PatchOp::Add, None) => {}
             Step::Members(op, accounts) => {
                 // replace, or remove of every member
-                let keep = if op == PatchOp::Replace { accounts.unwrap_or_default() } else { Vec::new() };
+                let keep = if op == PatchOp::Replace {
+                    accounts.unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
                 let current = org.group(&p.id).expect("exists").clone();
                 set_members(&mut org, &current, &keep.into_iter().collect());
             }
@@ -229,7 +326,11 @@ pub async fn patch(State(state): State<SimState>, Path(p): Path<ResourcePath>, h
 }
 
 /// DELETE /Groups/{id}.
-pub async fn delete(State(state): State<SimState>, Path(p): Path<ResourcePath>, headers: HeaderMap) -> Result<Response, Scim> {
+pub async fn delete(
+    State(state): State<SimState>,
+    Path(p): Path<ResourcePath>,
+    headers: HeaderMap,
+) -> Result<Response, Scim> {
     authorize(&state, &headers, &p.directory_id)?;
     let mut org = state.store.write();
     if org.scim_group(&p.id).is_none() {

@@ -28,10 +28,17 @@ fn multi(name: &str, mutability: &str, required: bool) -> Value {
 }
 
 fn schema_doc(base: &str, id: &str) -> Option<Value> {
-    let name_subs: Vec<Value> = ["formatted", "familyName", "givenName", "middleName", "honorificPrefix", "honorificSuffix"]
-        .iter()
-        .map(|s| attr(s, "string", false, "readWrite", "none"))
-        .collect();
+    let name_subs: Vec<Value> = [
+        "formatted",
+        "familyName",
+        "givenName",
+        "middleName",
+        "honorificPrefix",
+        "honorificSuffix",
+    ]
+    .iter()
+    .map(|s| attr(s, "string", false, "readWrite", "none"))
+    .collect();
     let (name, description, attributes) = match id {
         USER_SCHEMA => (
             "User",
@@ -64,8 +71,10 @@ fn schema_doc(base: &str, id: &str) -> Option<Value> {
         ENTERPRISE => (
             "EnterpriseUser",
             "Enterprise User",
-            json!([attr("organization", "string", false, "readWrite", "none"),
-                   attr("department", "string", false, "readWrite", "none")]),
+            json!([
+                attr("organization", "string", false, "readWrite", "none"),
+                attr("department", "string", false, "readWrite", "none")
+            ]),
         ),
         _ => return None,
     };
@@ -103,51 +112,85 @@ fn base(state: &SimState) -> String {
 }
 
 /// GET /Schemas.
-pub async fn schemas(State(state): State<SimState>, Path(p): Path<DirPath>, headers: HeaderMap) -> Result<Response, Scim> {
+pub async fn schemas(
+    State(state): State<SimState>,
+    Path(p): Path<DirPath>,
+    headers: HeaderMap,
+) -> Result<Response, Scim> {
     authorize(&state, &headers, &p.directory_id)?;
     let base = base(&state);
-    let docs = [USER_SCHEMA, ENTERPRISE, GROUP_SCHEMA].iter().filter_map(|id| schema_doc(&base, id)).collect();
+    let docs = [USER_SCHEMA, ENTERPRISE, GROUP_SCHEMA]
+        .iter()
+        .filter_map(|id| schema_doc(&base, id))
+        .collect();
     Ok(scim_json(StatusCode::OK, &list(docs, 10)))
 }
 
 /// GET /Schemas/{id}.
-pub async fn schema(State(state): State<SimState>, Path(p): Path<ResourcePath>, headers: HeaderMap) -> Result<Response, Scim> {
+pub async fn schema(
+    State(state): State<SimState>,
+    Path(p): Path<ResourcePath>,
+    headers: HeaderMap,
+) -> Result<Response, Scim> {
     authorize(&state, &headers, &p.directory_id)?;
-    let doc = schema_doc(&base(&state), &p.id).ok_or_else(|| Scim(SimError::not_found(format!("Schema {} not found", p.id))))?;
+    let doc = schema_doc(&base(&state), &p.id)
+        .ok_or_else(|| Scim(SimError::not_found(format!("Schema {} not found", p.id))))?;
     Ok(scim_json(StatusCode::OK, &doc))
 }
 
 /// GET /ResourceTypes.
-pub async fn resource_types(State(state): State<SimState>, Path(p): Path<DirPath>, headers: HeaderMap) -> Result<Response, Scim> {
+pub async fn resource_types(
+    State(state): State<SimState>,
+    Path(p): Path<DirPath>,
+    headers: HeaderMap,
+) -> Result<Response, Scim> {
     authorize(&state, &headers, &p.directory_id)?;
     let base = base(&state);
-    let docs = ["User", "Group"].iter().filter_map(|id| resource_type_doc(&base, id)).collect();
+    let docs = ["User", "Group"]
+        .iter()
+        .filter_map(|id| resource_type_doc(&base, id))
+        .collect();
     Ok(scim_json(StatusCode::OK, &list(docs, 10)))
 }
 
 /// GET /ResourceTypes/{id}.
-pub async fn resource_type(State(state): State<SimState>, Path(p): Path<ResourcePath>, headers: HeaderMap) -> Result<Response, Scim> {
+pub async fn resource_type(
+    State(state): State<SimState>,
+    Path(p): Path<ResourcePath>,
+    headers: HeaderMap,
+) -> Result<Response, Scim> {
     authorize(&state, &headers, &p.directory_id)?;
-    let doc = resource_type_doc(&base(&state), &p.id)
-        .ok_or_else(|| Scim(SimError::not_found(format!("ResourceType {} not found", p.id))))?;
+    let doc = resource_type_doc(&base(&state), &p.id).ok_or_else(|| {
+        Scim(SimError::not_found(format!(
+            "ResourceType {} not found",
+            p.id
+        )))
+    })?;
     Ok(scim_json(StatusCode::OK, &doc))
 }
 
 /// GET /ServiceProviderConfig.
-pub async fn service_provider_config(State(state): State<SimState>, Path(p): Path<DirPath>, headers: HeaderMap) -> Result<Response, Scim> {
+pub async fn service_provider_config(
+    State(state): State<SimState>,
+    Path(p): Path<DirPath>,
+    headers: HeaderMap,
+) -> Result<Response, Scim> {
     authorize(&state, &headers, &p.directory_id)?;
     let base = base(&state);
-    Ok(scim_json(StatusCode::OK, &json!({
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
-        "patch": {"supported": true},
-        "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
-        "filter": {"maxResults": 10000, "supported": true},
-        "changePassword": {"supported": false},
-        "sort": {"supported": false},
-        "etag": {"supported": false},
-        "authenticationSchemes": [{"type": "oauthbearertoken", "name": "OAuth Bearer Token",
-                                   "description": "Authentication scheme using the OAuth Bearer Token Standard"}],
-        "meta": {"location": format!("{base}/ServiceProviderConfig"), "resourceType": "ServiceProviderConfig",
-                 "lastModified": "2018-05-03T19:31:29.723Z", "created": "2018-05-03T19:31:29.723Z"},
-    })))
+    Ok(scim_json(
+        StatusCode::OK,
+        &json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
+            "patch": {"supported": true},
+            "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+            "filter": {"maxResults": 10000, "supported": true},
+            "changePassword": {"supported": false},
+            "sort": {"supported": false},
+            "etag": {"supported": false},
+            "authenticationSchemes": [{"type": "oauthbearertoken", "name": "OAuth Bearer Token",
+                                       "description": "Authentication scheme using the OAuth Bearer Token Standard"}],
+            "meta": {"location": format!("{base}/ServiceProviderConfig"), "resourceType": "ServiceProviderConfig",
+                     "lastModified": "2018-05-03T19:31:29.723Z", "created": "2018-05-03T19:31:29.723Z"},
+        }),
+    ))
 }

@@ -23,12 +23,18 @@ pub fn router() -> Router<SimState> {
         .route("/Users", get(users::list).post(users::create))
         .route(
             "/Users/{id}",
-            get(users::get).put(users::replace).patch(users::patch).delete(users::delete),
+            get(users::get)
+                .put(users::replace)
+                .patch(users::patch)
+                .delete(users::delete),
         )
         .route("/Groups", get(groups::list).post(groups::create))
         .route(
             "/Groups/{id}",
-            get(groups::get).put(groups::replace).patch(groups::patch).delete(groups::delete),
+            get(groups::get)
+                .put(groups::replace)
+                .patch(groups::patch)
+                .delete(groups::delete),
         )
         .route("/Schemas", get(meta::schemas))
         .route("/Schemas/{id}", get(meta::schema))
@@ -75,7 +81,10 @@ pub fn paging(q: &ListQuery, cap: usize) -> Result<(usize, usize, usize), SimErr
         v.as_deref()
             .map(|s| {
                 s.trim().parse::<i64>().map_err(|_| {
-                    SimError::bad_request("invalidValue", format!("{name} must be an integer, got {s}"))
+                    SimError::bad_request(
+                        "invalidValue",
+                        format!("{name} must be an integer, got {s}"),
+                    )
                 })
             })
             .transpose()
@@ -90,7 +99,9 @@ pub fn authorize(state: &SimState, headers: &HeaderMap, directory_id: &str) -> R
     auth::scim(headers, &state.creds).map_err(Scim)?;
     let org = state.store.read();
     if directory_id != org.settings.directory_id {
-        return Err(Scim(SimError::not_found(format!("Directory {directory_id} not found"))));
+        return Err(Scim(SimError::not_found(format!(
+            "Directory {directory_id} not found"
+        ))));
     }
     Ok(())
 }
@@ -98,9 +109,10 @@ pub fn authorize(state: &SimState, headers: &HeaderMap, directory_id: &str) -> R
 /// A SCIM JSON response.
 pub fn scim_json(status: StatusCode, body: &Value) -> Response {
     let mut response = (status, body.to_string()).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/scim+json"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/scim+json"),
+    );
     response
 }
 
@@ -108,8 +120,14 @@ pub fn scim_json(status: StatusCode, body: &Value) -> Response {
 pub fn object_body(body: &[u8]) -> Result<Map<String, Value>, Scim> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(o)) => Ok(o),
-        Ok(_) => Err(Scim(SimError::bad_request("invalidSyntax", "The request body must be a JSON object"))),
-        Err(e) => Err(Scim(SimError::bad_request("invalidSyntax", format!("The request body is not valid JSON: {e}")))),
+        Ok(_) => Err(Scim(SimError::bad_request(
+            "invalidSyntax",
+            "The request body must be a JSON object",
+        ))),
+        Err(e) => Err(Scim(SimError::bad_request(
+            "invalidSyntax",
+            format!("The request body is not valid JSON: {e}"),
+        ))),
     }
 }
 
@@ -117,21 +135,33 @@ pub fn object_body(body: &[u8]) -> Result<Map<String, Value>, Scim> {
 pub fn project(mut resource: Value, q: &ListQuery) -> Value {
     let split = |s: &Option<String>| -> Vec<String> {
         s.as_deref()
-            .map(|s| s.split(',').map(|a| a.trim().to_ascii_lowercase()).filter(|a| !a.is_empty()).collect())
+            .map(|s| {
+                s.split(',')
+                    .map(|a| a.trim().to_ascii_lowercase())
+                    .filter(|a| !a.is_empty())
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let (keep, drop) = (split(&q.attributes), split(&q.excluded_attributes));
     if let Some(o) = resource.as_object_mut() {
         o.retain(|k, _| {
             let k = k.to_ascii_lowercase();
-            k == "schemas" || k == "id" || ((keep.is_empty() || keep.contains(&k)) && !drop.contains(&k))
+            k == "schemas"
+                || k == "id"
+                || ((keep.is_empty() || keep.contains(&k)) && !drop.contains(&k))
         });
     }
     resource
 }
 
 /// A ListResponse.
-pub fn list_response(total: usize, offset: usize, requested: usize, resources: Vec<Value>) -> Value {
+pub fn list_response(
+    total: usize,
+    offset: usize,
+    requested: usize,
+    resources: Vec<Value>,
+) -> Value {
     json!({
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
         "totalResults": total,

@@ -48,7 +48,10 @@ pub fn operations(body: &Value) -> Result<Vec<Operation>, SimError> {
             let path = op.get("path").and_then(Value::as_str).map(str::to_owned);
             let value = op.get("value").cloned();
             if kind != PatchOp::Remove && value.is_none() {
-                return Err(SimError::bad_request("invalidValue", format!("{name} requires a value")));
+                return Err(SimError::bad_request(
+                    "invalidValue",
+                    format!("{name} requires a value"),
+                ));
             }
             if kind == PatchOp::Remove && path.is_none() {
                 return Err(SimError::bad_request("noTarget", "remove requires a path"));
@@ -67,14 +70,22 @@ struct Path {
 }
 
 fn canonical(name: &str) -> Result<String, SimError> {
-    if ["id", "meta", "groups", "schemas"].iter().any(|r| r.eq_ignore_ascii_case(name)) {
-        return Err(SimError::bad_request("mutability", format!("Attribute {name} is read-only")));
+    if ["id", "meta", "groups", "schemas"]
+        .iter()
+        .any(|r| r.eq_ignore_ascii_case(name))
+    {
+        return Err(SimError::bad_request(
+            "mutability",
+            format!("Attribute {name} is read-only"),
+        ));
     }
     USER_ATTRIBUTES
         .iter()
         .find(|a| a.eq_ignore_ascii_case(name))
         .map(|a| (*a).to_owned())
-        .ok_or_else(|| SimError::bad_request("invalidPath", format!("Attribute {name} is not supported")))
+        .ok_or_else(|| {
+            SimError::bad_request("invalidPath", format!("Attribute {name} is not supported"))
+        })
 }
 
 fn parse_path(path: &str) -> Result<Path, SimError> {
@@ -82,17 +93,28 @@ fn parse_path(path: &str) -> Result<Path, SimError> {
     if path.len() >= ENTERPRISE.len() && path[..ENTERPRISE.len()].eq_ignore_ascii_case(ENTERPRISE) {
         let rest = &path[ENTERPRISE.len()..];
         let sub = rest.strip_prefix(':').map(str::to_owned);
-        return Ok(Path { attribute: ENTERPRISE.to_owned(), filter: None, sub });
+        return Ok(Path {
+            attribute: ENTERPRISE.to_owned(),
+            filter: None,
+            sub,
+        });
     }
     if path.starts_with("urn:") {
-        return Err(SimError::bad_request("invalidPath", format!("Unsupported schema in path {path}")));
+        return Err(SimError::bad_request(
+            "invalidPath",
+            format!("Unsupported schema in path {path}"),
+        ));
     }
     let (head, filter, tail) = match path.find('[') {
         Some(open) => {
-            let close = path
-                .rfind(']')
-                .ok_or_else(|| SimError::bad_request("invalidPath", format!("Unclosed filter in {path}")))?;
-            (&path[..open], Some(&path[open + 1..close]), &path[close + 1..])
+            let close = path.rfind(']').ok_or_else(|| {
+                SimError::bad_request("invalidPath", format!("Unclosed filter in {path}"))
+            })?;
+            (
+                &path[..open],
+                Some(&path[open + 1..close]),
+                &path[close + 1..],
+            )
         }
         None => match path.split_once('.') {
             Some((head, _)) => (head, None, &path[head.len()..]),
@@ -107,12 +129,22 @@ fn parse_path(path: &str) -> Result<Path, SimError> {
                 (Some(field), Some(op), Some(value)) if op.eq_ignore_ascii_case("eq") => {
                     Ok((field.to_owned(), value.trim().trim_matches('"').to_owned()))
                 }
-                _ => Err(SimError::bad_request("invalidFilter", format!("Unsupported value filter: {f}"))),
+                _ => Err(SimError::bad_request(
+                    "invalidFilter",
+                    format!("Unsupported value filter: {f}"),
+                )),
             }
         })
         .transpose()?;
-    let sub = tail.strip_prefix('.').filter(|s| !s.is_empty()).map(str::to_owned);
-    Ok(Path { attribute: canonical(head)?, filter, sub })
+    let sub = tail
+        .strip_prefix('.')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned);
+    Ok(Path {
+        attribute: canonical(head)?,
+        filter,
+        sub,
+    })
 }
 
 fn is_multi(attribute: &str) -> bool {
@@ -159,7 +191,10 @@ pub fn apply_user_patch(attrs: &mut Map<String, Value>, body: &Value) -> Result<
         match path {
             None => {
                 let Some(Value::Object(fields)) = value else {
-                    return Err(SimError::bad_request("invalidValue", "a path-less operation needs an object value"));
+                    return Err(SimError::bad_request(
+                        "invalidValue",
+                        "a path-less operation needs an object value",
+                    ));
                 };
                 for (key, v) in fields {
                     if key == "schemas" {
@@ -167,10 +202,22 @@ pub fn apply_user_patch(attrs: &mut Map<String, Value>, body: &Value) -> Result<
                     }
                     if key.eq_ignore_ascii_case(ENTERPRISE) {
                         let Value::Object(subs) = v else {
-                            return Err(SimError::bad_request("invalidValue", "the enterprise extension must be an object"));
+                            return Err(SimError::bad_request(
+                                "invalidValue",
+                                "the enterprise extension must be an object",
+                            ));
                         };
                         for (sub, sv) in subs {
-                            apply(attrs, op, &Path { attribute: ENTERPRISE.into(), filter: None, sub: Some(sub) }, Some(sv))?;
+                            apply(
+                                attrs,
+                                op,
+                                &Path {
+                                    attribute: ENTERPRISE.into(),
+                                    filter: None,
+                                    sub: Some(sub),
+                                },
+                                Some(sv),
+                            )?;
                         }
                     } else {
                         apply(attrs, op, &parse_path(&key)?, Some(v))?;
@@ -183,7 +230,12 @@ pub fn apply_user_patch(attrs: &mut Map<String, Value>, body: &Value) -> Result<
     Ok(())
 }
 
-fn apply(attrs: &mut Map<String, Value>, op: PatchOp, path: &Path, value: Option<Value>) -> Result<(), SimError> {
+fn apply(
+    attrs: &mut Map<String, Value>,
+    op: PatchOp,
+    path: &Path,
+    value: Option<Value>,
+) -> Result<(), SimError> {
     let attribute = path.attribute.as_str();
     let value = match (attribute, value) {
         ("active", Some(v)) => Some(Value::Bool(coerce_bool(&v).ok_or_else(|| {
@@ -197,7 +249,9 @@ fn apply(attrs: &mut Map<String, Value>, op: PatchOp, path: &Path, value: Option
                 (Some(v), Some(Value::Array(items))) if is_multi(attribute) => {
                     let gone = as_items(v);
                     items.retain(|item| {
-                        !gone.iter().any(|g| g.get("value").is_some() && g.get("value") == item.get("value"))
+                        !gone.iter().any(|g| {
+                            g.get("value").is_some() && g.get("value") == item.get("value")
+                        })
                     });
                 }
                 _ => {
@@ -205,27 +259,40 @@ fn apply(attrs: &mut Map<String, Value>, op: PatchOp, path: &Path, value: Option
                 }
             },
             PatchOp::Add if is_multi(attribute) => {
-                let items = attrs.entry(attribute).or_insert_with(|| Value::Array(Vec::new()));
+                let items = attrs
+                    .entry(attribute)
+                    .or_insert_with(|| Value::Array(Vec::new()));
                 if !items.is_array() {
                     *items = Value::Array(Vec::new());
                 }
                 let items = items.as_array_mut().expect("made an array above");
                 for new in as_items(&value.expect("checked by operations")) {
-                    match items.iter().position(|i| i.get("value") == new.get("value")) {
+                    match items
+                        .iter()
+                        .position(|i| i.get("value") == new.get("value"))
+                    {
                         Some(pos) => items[pos] = new.clone(),
                         None => items.push(new.clone()),
                     }
                     if new.get("primary") == Some(&Value::Bool(true)) {
-                        let pos = items.iter().position(|i| i.get("value") == new.get("value")).unwrap_or(0);
+                        let pos = items
+                            .iter()
+                            .position(|i| i.get("value") == new.get("value"))
+                            .unwrap_or(0);
                         keep_one_primary(items, pos);
                     }
                 }
             }
             PatchOp::Add | PatchOp::Replace if is_complex(attribute) => {
                 let Some(Value::Object(fields)) = value else {
-                    return Err(SimError::bad_request("invalidValue", format!("{attribute} must be an object")));
+                    return Err(SimError::bad_request(
+                        "invalidValue",
+                        format!("{attribute} must be an object"),
+                    ));
                 };
-                let target = attrs.entry(attribute).or_insert_with(|| Value::Object(Map::new()));
+                let target = attrs
+                    .entry(attribute)
+                    .or_insert_with(|| Value::Object(Map::new()));
                 if op == PatchOp::Replace || !target.is_object() {
                     *target = Value::Object(Map::new());
                 }
@@ -243,9 +310,14 @@ fn apply(attrs: &mut Map<String, Value>, op: PatchOp, path: &Path, value: Option
         },
         (None, Some(sub)) => {
             if !is_complex(attribute) {
-                return Err(SimError::bad_request("invalidPath", format!("{attribute} has no sub-attribute {sub}")));
+                return Err(SimError::bad_request(
+                    "invalidPath",
+                    format!("{attribute} has no sub-attribute {sub}"),
+                ));
             }
-            let target = attrs.entry(attribute).or_insert_with(|| Value::Object(Map::new()));
+            let target = attrs
+                .entry(attribute)
+                .or_insert_with(|| Value::Object(Map::new()));
             if !target.is_object() {
                 *target = Value::Object(Map::new());
             }
@@ -265,15 +337,21 @@ fn apply(attrs: &mut Map<String, Value>, op: PatchOp, path: &Path, value: Option
         }
         (Some(filter), sub) => {
             if !is_multi(attribute) {
-                return Err(SimError::bad_request("invalidPath", format!("{attribute} is not multi-valued")));
+                return Err(SimError::bad_request(
+                    "invalidPath",
+                    format!("{attribute} is not multi-valued"),
+                ));
             }
-            let items = attrs.entry(attribute).or_insert_with(|| Value::Array(Vec::new()));
+            let items = attrs
+                .entry(attribute)
+                .or_insert_with(|| Value::Array(Vec::new()));
             if !items.is_array() {
                 *items = Value::Array(Vec::new());
             }
             let items = items.as_array_mut().expect("made an array above");
-            let matching: Vec<usize> =
-                (0..items.len()).filter(|&i| element_matches(&items[i], filter)).collect();
+            let matching: Vec<usize> = (0..items.len())
+                .filter(|&i| element_matches(&items[i], filter))
+                .collect();
             match op {
                 PatchOp::Remove => match sub {
                     None => {
@@ -307,7 +385,9 @@ fn apply(attrs: &mut Map<String, Value>, op: PatchOp, path: &Path, value: Option
                                 element.insert("value".into(), other);
                             }
                         }
-                        let has_primary = items.iter().any(|i| i.get("primary") == Some(&Value::Bool(true)));
+                        let has_primary = items
+                            .iter()
+                            .any(|i| i.get("primary") == Some(&Value::Bool(true)));
                         if !has_primary {
                             element.insert("primary".into(), Value::Bool(true));
                         }
@@ -362,26 +442,47 @@ mod tests {
     }
 
     fn patch(attrs: &mut Map<String, Value>, ops: Value) -> Result<(), SimError> {
-        apply_user_patch(attrs, &json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": ops}))
+        apply_user_patch(
+            attrs,
+            &json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": ops}),
+        )
     }
 
     #[test]
     fn every_idp_form() {
         let mut u = user();
-        patch(&mut u, json!([{"op": "Replace", "path": "active", "value": "False"}])).unwrap();
+        patch(
+            &mut u,
+            json!([{"op": "Replace", "path": "active", "value": "False"}]),
+        )
+        .unwrap();
         assert_eq!(u["active"], false);
         patch(&mut u, json!([{"op": "replace", "value": {"title": "Analyst", "active": "True", ENTERPRISE: {"department": "R&D"}}}])).unwrap();
         assert_eq!(u["title"], "Analyst");
         assert_eq!(u["active"], true);
         assert_eq!(u[ENTERPRISE]["department"], "R&D");
         patch(&mut u, json!([{"op": "replace", "path": "emails[type eq \"work\"].value", "value": "ada@y.io"}])).unwrap();
-        assert_eq!(u["emails"], json!([{"value": "ada@y.io", "type": "work", "primary": true}]));
-        patch(&mut u, json!([{"op": "add", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "+1"}])).unwrap();
+        assert_eq!(
+            u["emails"],
+            json!([{"value": "ada@y.io", "type": "work", "primary": true}])
+        );
+        patch(
+            &mut u,
+            json!([{"op": "add", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "+1"}]),
+        )
+        .unwrap();
         assert_eq!(u["phoneNumbers"][0]["type"], "mobile");
         patch(&mut u, json!([{"op": "replace", "path": format!("{ENTERPRISE}:organization"), "value": "Acme"}])).unwrap();
         assert_eq!(u[ENTERPRISE]["organization"], "Acme");
-        patch(&mut u, json!([{"op": "replace", "path": "name.givenName", "value": "Augusta"}])).unwrap();
-        assert_eq!(u["name"], json!({"givenName": "Augusta", "familyName": "King"}));
+        patch(
+            &mut u,
+            json!([{"op": "replace", "path": "name.givenName", "value": "Augusta"}]),
+        )
+        .unwrap();
+        assert_eq!(
+            u["name"],
+            json!({"givenName": "Augusta", "familyName": "King"})
+        );
         patch(&mut u, json!([{"op": "remove", "path": "title"}])).unwrap();
         assert!(!u.contains_key("title"));
         let body = json!({"operations": [{"op": "add", "path": "nickName", "value": "A"}]});
@@ -396,11 +497,29 @@ mod tests {
             let mut u = user();
             assert_eq!(patch(&mut u, ops).unwrap_err().scim_type, Some(t));
         };
-        bad(json!([{"op": "replace", "path": "shoeSize", "value": 9}]), "invalidPath");
-        bad(json!([{"op": "replace", "path": "id", "value": "x"}]), "mutability");
-        bad(json!([{"op": "frob", "path": "title", "value": "x"}]), "invalidSyntax");
-        bad(json!([{"op": "replace", "path": "active", "value": "maybe"}]), "invalidValue");
+        bad(
+            json!([{"op": "replace", "path": "shoeSize", "value": 9}]),
+            "invalidPath",
+        );
+        bad(
+            json!([{"op": "replace", "path": "id", "value": "x"}]),
+            "mutability",
+        );
+        bad(
+            json!([{"op": "frob", "path": "title", "value": "x"}]),
+            "invalidSyntax",
+        );
+        bad(
+            json!([{"op": "replace", "path": "active", "value": "maybe"}]),
+            "invalidValue",
+        );
         bad(json!([{"op": "remove"}]), "noTarget");
-        assert!(patch(&mut u, json!([{"op": "remove", "path": "emails[type eq \"home\"]"}])).is_ok());
+        assert!(
+            patch(
+                &mut u,
+                json!([{"op": "remove", "path": "emails[type eq \"home\"]"}])
+            )
+            .is_ok()
+        );
     }
 }

@@ -6,15 +6,29 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use super::{DirPath, ListQuery, ResourcePath, authorize, filter, list_response, object_body, paging, project, scim_json};
+use super::{
+    DirPath, ListQuery, ResourcePath, authorize, filter, list_response, object_body, paging,
+    project, scim_json,
+};
 use crate::sim::SimState;
 use crate::sim::error::{Scim, SimError};
 use crate::sim::store::{ATLASSIAN_EXT, ENTERPRISE, GroupSource, Org, ScimUser, UserKey};
 
 /// The order Atlassian writes a user's attributes in.
 const ATTRIBUTE_ORDER: [&str; 13] = [
-    "userName", "emails", "externalId", "name", "displayName", "nickName", "title",
-    "preferredLanguage", "timezone", "department", "organization", "phoneNumbers", ENTERPRISE,
+    "userName",
+    "emails",
+    "externalId",
+    "name",
+    "displayName",
+    "nickName",
+    "title",
+    "preferredLanguage",
+    "timezone",
+    "department",
+    "organization",
+    "phoneNumbers",
+    ENTERPRISE,
 ];
 
 /// A user as Atlassian returns it: schema order, `externalId: ""` when unset, groups, the
@@ -24,7 +38,11 @@ pub fn render(org: &Org, user: &ScimUser) -> Value {
     let mut m = Map::new();
     m.insert(
         "schemas".into(),
-        json!([ATLASSIAN_EXT, "urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE]),
+        json!([
+            ATLASSIAN_EXT,
+            "urn:ietf:params:scim:schemas:core:2.0:User",
+            ENTERPRISE
+        ]),
     );
     for key in ATTRIBUTE_ORDER {
         match user.attrs.get(key) {
@@ -52,28 +70,48 @@ pub fn render(org: &Org, user: &ScimUser) -> Value {
         .map(|g| json!({"type": "Group", "value": g.id, "display": g.name, "$ref": format!("{base}/Groups/{}", g.id)}))
         .collect();
     m.insert("groups".into(), Value::Array(groups));
-    m.insert(ATLASSIAN_EXT.into(), json!({ "atlassianAccountId": user.account_id }));
+    m.insert(
+        ATLASSIAN_EXT.into(),
+        json!({ "atlassianAccountId": user.account_id }),
+    );
     m.insert("id".into(), json!(user.id));
     m.insert("active".into(), json!(user.active()));
     Value::Object(m)
 }
 
 /// GET /Users.
-pub async fn list(State(state): State<SimState>, Path(p): Path<DirPath>, Query(q): Query<ListQuery>, headers: HeaderMap) -> Result<Response, Scim> {
+pub async fn list(
+    State(state): State<SimState>,
+    Path(p): Path<DirPath>,
+    Query(q): Query<ListQuery>,
+    headers: HeaderMap,
+) -> Result<Response, Scim> {
     authorize(&state, &headers, &p.directory_id)?;
     let org = state.store.read();
     let (offset, count, requested) = paging(&q, org.settings.scim_page_cap).map_err(Scim)?;
     let body = match q.filter.as_deref().filter(|f| !f.trim().is_empty()) {
         Some(f) => {
             let f = filter::parse(f, &["userName", "externalId"]).map_err(Scim)?;
-            let key = if f.attribute == "userName" { UserKey::UserName } else { UserKey::ExternalId };
+            let key = if f.attribute == "userName" {
+                UserKey::UserName
+            } else {
+                UserKey::ExternalId
+            };
             let found: Vec<&ScimUser> = org.user_by(key, &f.value).into_iter().collect();
-            let page = found.iter().skip(offset).take(count).map(|u| project(render(&org, u), &q)).collect();
+            let page = found
+                .iter()
+                .skip(offset)
+                .take(count)
+                .map(|u| project(render(&org, u), &q))
+                .collect();
             list_response(found.len(), offset, requested, page)
         }
         None => {
             let (page, total) = org.users_page(offset, count);
-            let page = page.into_iter().map(|u| project(render(&org, u), &q)).collect();
+            let page = page
+                .into_iter()
+                .map(|u| project(render(&org, u), &q))
+                .collect();
             list_response(total, offset, requested, page)
         }
     };
@@ -81,7 +119,12 @@ pub async fn list(State(state): State<SimState>, Path(p): Path<DirPath>, Query(q
 }
 
 /// POST /Users.
-pub async fn create(State(state): State<SimState>, Path(p): Path<DirPath>, headers: HeaderMap, body: Bytes) -> Result<Response, Scim> {
+pub async fn create(
+    State(state): State<SimState>,
+    Path(p): Path<DirPath>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Scim> {
     authorize(&state, &headers, &p.directory_id)?;
     let body = object_body(&body)?;
     let mut org = state.store.write();
@@ -91,15 +134,27 @@ pub async fn create(State(state): State<SimState>, Path(p): Path<DirPath>, heade
 }
 
 /// GET /Users/{id}.
-pub async fn get(State(state): State<SimState>, Path(p): Path<ResourcePath>, Query(q): Query<ListQuery>, headers: HeaderMap) -> Result<Response, Scim> {
+pub async fn get(
+    State(state): State<SimState>,
+    Path(p): Path<ResourcePath>,
+    Query(q): Query<ListQuery>,
+    headers: HeaderMap,
+) -> Result<Response, Scim> {
     authorize(&state, &headers, &p.directory_id)?;
     let org = state.store.read();
-    let user = org.user(&p.id).ok_or_else(|| Scim(SimError::user_not_found(&p.id)))?;
+    let user = org
+        .user(&p.id)
+        .ok_or_else(|| Scim(SimError::user_not_found(&p.id)))?;
     Ok(scim_json(StatusCode::OK, &project(render(&org, user), &q)))
 }
 
 /// PUT /Users/{id}.
-pub async fn replace(State(state): State<SimState>, Path(p): Path<ResourcePath>, headers: HeaderMap, body: Bytes) -> Result<Response, Scim> {
+pub async fn replace(
+    State(state): State<SimState>,
+    Path(p): Path<ResourcePath>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Scim> {
     authorize(&state, &headers, &p.directory_id)?;
     let body = object_body(&body)?;
     let mut org = state.store.write();
@@ -109,11 +164,20 @@ pub async fn replace(State(state): State<SimState>, Path(p): Path<ResourcePath>,
 }
 
 /// PATCH /Users/{id}.
-pub async fn patch(State(state): State<SimState>, Path(p): Path<ResourcePath>, headers: HeaderMap, body: Bytes) -> Result<Response, Scim> {
+pub async fn patch(
+    State(state): State<SimState>,
+    Path(p): Path<ResourcePath>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Scim> {
     authorize(&state, &headers, &p.directory_id)?;
     let body = Value::Object(object_body(&body)?);
     let mut org = state.store.write();
-    let mut attrs = org.user(&p.id).ok_or_else(|| Scim(SimError::user_not_found(&p.id)))?.attrs.clone();
+    let mut attrs = org
+        .user(&p.id)
+        .ok_or_else(|| Scim(SimError::user_not_found(&p.id)))?
+        .attrs
+        .clone();
     super::patch::apply_user_patch(&mut attrs, &body).map_err(Scim)?;
     org.store_user_attrs(&p.id, attrs).map_err(Scim)?;
     let user = org.user(&p.id).expect("just patched");
@@ -121,7 +185,11 @@ pub async fn patch(State(state): State<SimState>, Path(p): Path<ResourcePath>, h
 }
 
 /// DELETE /Users/{id}.
-pub async fn delete(State(state): State<SimState>, Path(p): Path<ResourcePath>, headers: HeaderMap) -> Result<Response, Scim> {
+pub async fn delete(
+    State(state): State<SimState>,
+    Path(p): Path<ResourcePath>,
+    headers: HeaderMap,
+) -> Result<Response, Scim> {
     authorize(&state, &headers, &p.directory_id)?;
     state.store.write().delete_user(&p.id).map_err(Scim)?;
     Ok(StatusCode::NO_CONTENT.into_response())
