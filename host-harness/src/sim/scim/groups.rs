@@ -13,8 +13,8 @@ use serde_json::{Map, Value, json};
 
 use super::patch::{PatchOp, operations};
 use super::{
-    DirPath, ListQuery, ResourcePath, authorize, filter, list_response, object_body, paging,
-    project, scim_json,
+    DirPath, ListQuery, ListResponse, Projection, ResourcePath, authorize, filter, object_body,
+    paging, scim_json,
 };
 use crate::sim::SimState;
 use crate::sim::error::{Scim, SimError};
@@ -68,6 +68,7 @@ pub async fn list(
     authorize(&state, &headers, &p.directory_id)?;
     let org = state.store.read();
     let (offset, count, requested) = paging(&q, org.settings.scim_page_cap).map_err(Scim)?;
+    let projection = Projection::of(&q);
     let body = match q.filter.as_deref().filter(|f| !f.trim().is_empty()) {
         Some(f) => {
             let f = filter::parse(f, &["displayName"]).map_err(Scim)?;
@@ -80,20 +81,23 @@ pub async fn list(
                 .iter()
                 .skip(offset)
                 .take(count)
-                .map(|g| project(render(&org, g), &q))
+                .map(|g| projection.apply(render(&org, g)))
                 .collect();
-            list_response(found.len(), offset, requested, page)
+            ListResponse::new(found.len(), offset, requested, page)
         }
         None => {
             let (page, total) = org.scim_groups_page(offset, count);
             let page = page
                 .into_iter()
-                .map(|g| project(render(&org, g), &q))
+                .map(|g| projection.apply(render(&org, g)))
                 .collect();
-            list_response(total, offset, requested, page)
+            ListResponse::new(total, offset, requested, page)
         }
     };
-    Ok(scim_json(StatusCode::OK, &body))
+    Ok(scim_json(
+        StatusCode::OK,
+        &serde_json::to_value(body).unwrap_or_default(),
+    ))
 }
 
 /// Member references of a body, resolved to accounts; an unknown user is a 400 here (POST, PUT).
@@ -157,7 +161,10 @@ pub async fn get(
     let group = org
         .scim_group(&p.id)
         .ok_or_else(|| group_not_found(&p.id))?;
-    Ok(scim_json(StatusCode::OK, &project(render(&org, group), &q)))
+    Ok(scim_json(
+        StatusCode::OK,
+        &Projection::of(&q).apply(render(&org, group)),
+    ))
 }
 
 fn refuse_rename(group: &Group, name: Option<&Value>) -> Result<(), Scim> {

@@ -19,9 +19,10 @@ fn attr(name: &str, kind: &str, required: bool, mutability: &str, uniqueness: &s
 }
 
 fn multi(name: &str, mutability: &str, required: bool) -> Value {
+    // A required list needs its values: Atlassian refuses an email without one.
     json!({"name": name, "type": "complex", "multiValued": true, "required": required,
            "mutability": mutability, "returned": "default",
-           "subAttributes": [attr("value", "string", false, "readWrite", "none"),
+           "subAttributes": [attr("value", "string", required, "readWrite", "none"),
                              attr("type", "string", false, "readWrite", "none"),
                              json!({"name": "primary", "type": "boolean", "multiValued": false, "required": false,
                                     "mutability": "readWrite", "returned": "default"})]})
@@ -64,8 +65,12 @@ fn schema_doc(base: &str, id: &str) -> Option<Value> {
             json!([
                 attr("displayName", "string", true, "immutable", "server"),
                 json!({"name": "members", "type": "complex", "multiValued": true, "required": false, "mutability": "readWrite",
-                       "returned": "default", "subAttributes": [attr("value", "string", false, "immutable", "none"),
-                                                                attr("display", "string", false, "immutable", "none")]}),
+                       "returned": "default", "subAttributes": [attr("value", "string", true, "immutable", "none"),
+                                                                attr("display", "string", false, "immutable", "none"),
+                                                                attr("type", "string", false, "immutable", "none"),
+                                                                json!({"name": "$ref", "type": "reference", "referenceTypes": ["User"],
+                                                                       "multiValued": false, "required": false, "mutability": "immutable",
+                                                                       "returned": "default"})]}),
             ]),
         ),
         ENTERPRISE => (
@@ -86,12 +91,15 @@ fn schema_doc(base: &str, id: &str) -> Option<Value> {
 }
 
 fn resource_type_doc(base: &str, id: &str) -> Option<Value> {
+    // Atlassian declares only the enterprise extension, though users also carry its own
+    // account-id extension.
+    let extensions = [json!({"schema": ENTERPRISE, "required": false})];
     match id {
         "User" => Some(json!({
             "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"], "id": "User", "name": "User",
             "description": "User Account", "endpoint": "/Users", "schema": USER_SCHEMA,
             "meta": {"location": format!("{base}/ResourceTypes/User"), "resourceType": "ResourceType"},
-            "schemaExtensions": [{"schema": ENTERPRISE, "required": false}],
+            "schemaExtensions": extensions,
         })),
         "Group" => Some(json!({
             "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"], "id": "Group", "name": "Group",

@@ -10,8 +10,8 @@ use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use super::SimState;
 use super::auth;
@@ -41,6 +41,15 @@ pub fn router() -> Router<SimState> {
         .route("/ResourceTypes", get(meta::resource_types))
         .route("/ResourceTypes/{id}", get(meta::resource_type))
         .route("/ServiceProviderConfig", get(meta::service_provider_config))
+        .fallback(unknown_endpoint)
+}
+
+/// Any other path under a directory: a SCIM 404, as from the real service.
+async fn unknown_endpoint(uri: axum::http::Uri) -> Scim {
+    Scim(SimError::not_found(format!(
+        "No SCIM endpoint at {}",
+        uri.path()
+    )))
 }
 
 /// The directory part of a SCIM path.
@@ -131,44 +140,85 @@ pub fn object_body(body: &[u8]) -> Result<Map<String, Value>, Scim> {
     }
 }
 
-/// Keeps the requested attributes (or drops the excluded ones); `schemas` and `id` always stay.
-pub fn project(mut resource: Value, q: &ListQuery) -> Value {
-    let split = |s: &Option<String>| -> Vec<String> {
-        s.as_deref()
-            .map(|s| {
-                s.split(',')
-                    .map(|a| a.trim().to_ascii_lowercase())
-                    .filter(|a| !a.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let (keep, drop) = (split(&q.attributes), split(&q.excluded_attributes));
-    if let Some(o) = resource.as_object_mut() {
-        o.retain(|k, _| {
-            let k = k.to_ascii_lowercase();
-            k == "schemas"
-                || k == "id"
-                || ((keep.is_empty() || keep.contains(&k)) && !drop.contains(&k))
-        });
-    }
-    resource
+/// The attributes a query keeps (`attributes`) or drops (`excludedAttributes`); `schemas` and
+/// `id` always stay.
+#[derive(Debug, Default)]
+pub struct Projection {
+    keep: Vec<String>,
+    drop: Vec<String>,
 }
 
-/// A ListResponse.
-pub fn list_response(
-    total: usize,
-    offset: usize,
-    requested: usize,
-    resources: Vec<Value>,
-) -> Value {
-    json!({
-        "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
-        "totalResults": total,
-        "startIndex": offset + 1,
-        // Atlassian's itemsPerPage is not the page length (observed: the requested or a fixed
-        // size); clients must not trust it, so the simulator echoes the requested count.
-        "itemsPerPage": requested,
-        "Resources": resources,
-    })
+impl Projection {
+    /// The projection of a query.
+    pub fn of(q: &ListQuery) -> Self {
+        let split = |s: &Option<String>| -> Vec<String> {
+            s.as_deref()
+                .map(|s| {
+                    s.split(',')
+                        .map(|a| a.trim().to_ascii_lowercase())
+                        .filter(|a| !a.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        Projection {
+            keep: split(&q.attributes),
+            drop: split(&q.excluded_attributes),
+        }
+    }
+
+    /// Whether the attribute named `key` is returned.
+    pub fn wants(&self, key: &str) -> bool {
+        if self.keep.is_empty() && self.drop.is_empty() {
+            return true;
+        }
+        let key = key.to_ascii_lowercase();
+        (self.keep.is_empty() || self.keep.contains(&key)) && !self.drop.contains(&key)
+    }
+
+    /// Applies the projection to a rendered resource.
+    pub fn apply(&self, mut resource: Value) -> Value {
+        if let Some(o) = resource.as_object_mut() {
+            o.retain(|k, _| k == "schemas" || k == "id" || self.wants(k));
+        }
+        resource
+    }
+}
+
+/// A ListResponse, serialized straight from borrowed resources.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListResponse<T: Serialize> {
+    schemas: [&'static str; 1],
+    total_results: usize,
+    start_index: usize,
+    // Atlassian's itemsPerPage is not the page length (observed: the requested or a fixed
+    // size); clients must not trust it, so the simulator echoes the requested count.
+    items_per_page: usize,
+    #[serde(rename = "Resources")]
+    resources: Vec<T>,
+}
+
+impl<T: Serialize> ListResponse<T> {
+    /// A page of `resources` out of `total`, starting at the 0-based `offset`.
+    pub fn new(total: usize, offset: usize, requested: usize, resources: Vec<T>) -> Self {
+        ListResponse {
+            schemas: ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+            total_results: total,
+            start_index: offset + 1,
+            items_per_page: requested,
+            resources,
+        }
+    }
+}
+
+/// A SCIM JSON response serialized from any `Serialize`.
+pub fn scim_bytes<T: Serialize>(status: StatusCode, body: &T) -> Response {
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    let mut response = (status, bytes).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/scim+json"),
+    );
+    response
 }

@@ -4,11 +4,14 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
+
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Serialize, Serializer};
 
 use super::{
-    DirPath, ListQuery, ResourcePath, authorize, filter, list_response, object_body, paging,
-    project, scim_json,
+    DirPath, ListQuery, ListResponse, Projection, ResourcePath, authorize, filter, object_body,
+    paging, scim_bytes, scim_json,
 };
 use crate::sim::SimState;
 use crate::sim::error::{Scim, SimError};
@@ -32,51 +35,146 @@ const ATTRIBUTE_ORDER: [&str; 13] = [
 ];
 
 /// A user as Atlassian returns it: schema order, `externalId: ""` when unset, groups, the
-/// Atlassian extension with the account id, absolute `meta.location`.
-pub fn render(org: &Org, user: &ScimUser) -> Value {
-    let base = &org.settings.scim_base_url;
-    let mut m = Map::new();
-    m.insert(
-        "schemas".into(),
-        json!([
-            ATLASSIAN_EXT,
-            "urn:ietf:params:scim:schemas:core:2.0:User",
-            ENTERPRISE
-        ]),
-    );
-    for key in ATTRIBUTE_ORDER {
-        match user.attrs.get(key) {
-            Some(v) => {
-                m.insert(key.into(), v.clone());
-            }
-            None if key == "externalId" => {
-                m.insert(key.into(), json!(""));
-            }
-            None => {}
+/// Atlassian extension with the account id, absolute `meta.location`. It serializes straight
+/// from the store, borrowing everything, so that a page costs no copy of the directory.
+#[derive(Debug)]
+pub struct UserView<'a> {
+    org: &'a Org,
+    user: &'a ScimUser,
+    projection: Option<&'a Projection>,
+}
+
+impl<'a> UserView<'a> {
+    /// The full representation.
+    pub fn new(org: &'a Org, user: &'a ScimUser) -> Self {
+        UserView {
+            org,
+            user,
+            projection: None,
         }
     }
-    m.insert(
-        "meta".into(),
-        json!({
-            "resourceType": "User",
-            "location": format!("{base}/Users/{}", user.id),
-            "lastModified": user.last_modified,
-            "created": user.created,
-        }),
-    );
-    let groups: Vec<Value> = org
-        .groups_of(&user.account_id)
-        .filter(|g| g.source == GroupSource::Scim)
-        .map(|g| json!({"type": "Group", "value": g.id, "display": g.name, "$ref": format!("{base}/Groups/{}", g.id)}))
-        .collect();
-    m.insert("groups".into(), Value::Array(groups));
-    m.insert(
-        ATLASSIAN_EXT.into(),
-        json!({ "atlassianAccountId": user.account_id }),
-    );
-    m.insert("id".into(), json!(user.id));
-    m.insert("active".into(), json!(user.active()));
-    Value::Object(m)
+
+    /// Only the attributes a query asks for.
+    pub fn projected(org: &'a Org, user: &'a ScimUser, projection: &'a Projection) -> Self {
+        UserView {
+            org,
+            user,
+            projection: Some(projection),
+        }
+    }
+}
+
+impl Serialize for UserView<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let wanted = |key: &str| self.projection.is_none_or(|p| p.wants(key));
+        let base = &self.org.settings.scim_base_url;
+        let user = self.user;
+        let mut m = serializer.serialize_map(None)?;
+        m.serialize_entry(
+            "schemas",
+            &[
+                ATLASSIAN_EXT,
+                "urn:ietf:params:scim:schemas:core:2.0:User",
+                ENTERPRISE,
+            ],
+        )?;
+        for key in ATTRIBUTE_ORDER {
+            if !wanted(key) {
+                continue;
+            }
+            match user.attrs.get(key) {
+                Some(v) => m.serialize_entry(key, v)?,
+                None if key == "externalId" => m.serialize_entry(key, "")?,
+                None => {}
+            }
+        }
+        if wanted("meta") {
+            m.serialize_entry(
+                "meta",
+                &Meta {
+                    resource_type: "User",
+                    location: format_args!("{base}/Users/{}", user.id),
+                    last_modified: &user.last_modified,
+                    created: &user.created,
+                },
+            )?;
+        }
+        if wanted("groups") {
+            m.serialize_entry(
+                "groups",
+                &GroupRefs {
+                    org: self.org,
+                    account: &user.account_id,
+                },
+            )?;
+        }
+        if wanted(ATLASSIAN_EXT) {
+            m.serialize_entry(
+                ATLASSIAN_EXT,
+                &AccountRef {
+                    atlassian_account_id: &user.account_id,
+                },
+            )?;
+        }
+        m.serialize_entry("id", &user.id)?;
+        if wanted("active") {
+            m.serialize_entry("active", &user.active())?;
+        }
+        m.end()
+    }
+}
+
+/// `meta` of a resource.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Meta<'a, L: std::fmt::Display> {
+    /// `User` or `Group`.
+    pub resource_type: &'static str,
+    /// The absolute URL.
+    #[serde(serialize_with = "display")]
+    pub location: L,
+    /// Last change.
+    pub last_modified: &'a str,
+    /// Creation.
+    pub created: &'a str,
+}
+
+fn display<T: std::fmt::Display, S: Serializer>(
+    value: &T,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(value)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AccountRef<'a> {
+    atlassian_account_id: &'a str,
+}
+
+struct GroupRefs<'a> {
+    org: &'a Org,
+    account: &'a str,
+}
+
+impl Serialize for GroupRefs<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let base = &self.org.settings.scim_base_url;
+        let mut seq = serializer.serialize_seq(None)?;
+        for g in self
+            .org
+            .groups_of(self.account)
+            .filter(|g| g.source == GroupSource::Scim)
+        {
+            seq.serialize_element(&json!({"type": "Group", "value": g.id, "display": g.name, "$ref": format!("{base}/Groups/{}", g.id)}))?;
+        }
+        seq.end()
+    }
+}
+
+/// A user as JSON.
+pub fn render(org: &Org, user: &ScimUser) -> Value {
+    serde_json::to_value(UserView::new(org, user)).unwrap_or(Value::Null)
 }
 
 /// GET /Users.
@@ -89,6 +187,7 @@ pub async fn list(
     authorize(&state, &headers, &p.directory_id)?;
     let org = state.store.read();
     let (offset, count, requested) = paging(&q, org.settings.scim_page_cap).map_err(Scim)?;
+    let projection = Projection::of(&q);
     let body = match q.filter.as_deref().filter(|f| !f.trim().is_empty()) {
         Some(f) => {
             let f = filter::parse(f, &["userName", "externalId"]).map_err(Scim)?;
@@ -102,20 +201,20 @@ pub async fn list(
                 .iter()
                 .skip(offset)
                 .take(count)
-                .map(|u| project(render(&org, u), &q))
+                .map(|u| UserView::projected(&org, u, &projection))
                 .collect();
-            list_response(found.len(), offset, requested, page)
+            ListResponse::new(found.len(), offset, requested, page)
         }
         None => {
             let (page, total) = org.users_page(offset, count);
             let page = page
                 .into_iter()
-                .map(|u| project(render(&org, u), &q))
+                .map(|u| UserView::projected(&org, u, &projection))
                 .collect();
-            list_response(total, offset, requested, page)
+            ListResponse::new(total, offset, requested, page)
         }
     };
-    Ok(scim_json(StatusCode::OK, &body))
+    Ok(scim_bytes(StatusCode::OK, &body))
 }
 
 /// POST /Users.
@@ -145,7 +244,11 @@ pub async fn get(
     let user = org
         .user(&p.id)
         .ok_or_else(|| Scim(SimError::user_not_found(&p.id)))?;
-    Ok(scim_json(StatusCode::OK, &project(render(&org, user), &q)))
+    let projection = Projection::of(&q);
+    Ok(scim_bytes(
+        StatusCode::OK,
+        &UserView::projected(&org, user, &projection),
+    ))
 }
 
 /// PUT /Users/{id}.
