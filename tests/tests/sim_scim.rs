@@ -574,8 +574,23 @@ fn discovery_documents() {
     let (status, _) = send(s.scim(Method::GET, "/Schemas/urn:nope"));
     assert_eq!(status, 404);
     let (status, err) = send(s.scim(Method::GET, "/Bulk"));
-    assert_eq!((status, err["status"].as_str()), (404, Some("404")), "unknown endpoints answer a ScimError");
-    let (_, user_schema) = send(s.scim(Method::GET, "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User"));
-    let emails = user_schema["attributes"].as_array().unwrap().iter().find(|a| a["name"] == "emails").unwrap();
-    assert_eq!(emails["subAttributes"][0]["required"], true, "emails need a value");
+    assert_eq!(
+        (status, err["status"].as_str()),
+        (404, Some("404")),
+        "unknown endpoints answer a ScimError"
+    );
+    let (_, user_schema) = send(s.scim(
+        Method::GET,
+        "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User",
+    ));
+    let emails = user_schema["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "emails")
+        .unwrap();
+    assert_eq!(
+        emails["subAttributes"][0]["required"], true,
+        "emails need a value"
+    );
 }

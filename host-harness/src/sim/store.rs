@@ -470,6 +470,10 @@ impl Org {
     /// POST /Users: creates a record, linked to the managed account of its email if there is one.
     pub fn create_user(&mut self, body: &Map<String, Value>) -> Result<String, SimError> {
         let attrs = Self::clean_user_attrs(body)?;
+        self.insert_user(attrs, scim_now())
+    }
+
+    fn insert_user(&mut self, attrs: Map<String, Value>, now: String) -> Result<String, SimError> {
         self.check_user_unique(&attrs, None)?;
         let email = primary_email(&attrs).unwrap_or_default().to_owned();
         let active = attrs.get("active").and_then(Value::as_bool).unwrap_or(true);
@@ -493,7 +497,6 @@ impl Org {
             }
         }
         let id = self.new_uuid();
-        let now = scim_now();
         let user = ScimUser {
             id: id.clone(),
             account_id,
@@ -780,6 +783,18 @@ impl Org {
             .filter_map(|n| self.group_by_name(n).map(|g| g.id.clone()))
             .collect();
         self.user_order.reserve(users);
+        for index in [
+            &mut self.user_by_name,
+            &mut self.user_by_external,
+            &mut self.user_by_email,
+            &mut self.user_by_account,
+        ] {
+            index.reserve(users);
+        }
+        self.users.reserve(users);
+        self.accounts.reserve(users);
+        self.account_by_email.reserve(users);
+        let now = scim_now();
         let mut accounts = Vec::with_capacity(users);
         // Numbering continues after what exists, so seeding twice never collides.
         let first_user = self.user_order.len();
@@ -802,7 +817,7 @@ impl Org {
             );
             attrs.insert("displayName".into(), Value::String(format!("User {i:06}")));
             attrs.insert("active".into(), Value::Bool(rng.random_bool(0.97)));
-            let Ok(id) = self.create_user(&attrs) else {
+            let Ok(id) = self.insert_user(attrs, now.clone()) else {
                 continue;
             };
             let account = self.users[&id].account_id.clone();
