@@ -7,9 +7,20 @@
 //!
 //! - [`config`]: the seven parameters an admin prepares, their schema and offline validation.
 //! - [`connector`]: the [`connector_api::Connector`] implementation.
+//! - [`scim`]: the SCIM directory client; [`site`]: the Jira and Confluence clients.
+//! - [`http`]: the one HTTP client, retries, and status-to-error mapping.
+//! - [`mapping`]: connector objects to and from SCIM; [`schema`]: the classes and attributes.
+//! - [`test_connection`]: every credential and permission checked; [`runtime`]: the plugin's tokio.
 
 pub mod config;
 pub mod connector;
+pub mod http;
+pub mod mapping;
+pub mod runtime;
+pub mod schema;
+pub mod scim;
+pub mod site;
+pub mod test_connection;
 
 pub use config::AtlassianConfig;
 pub use connector::AtlassianConnector;

@@ -160,7 +160,7 @@ impl Simulator {
             let mut org = store.write();
             let admin = org.add_account(&creds.admin_email, "IDHub Admin", true);
             org.add_account(&creds.user_email, "Plain User", true);
-            for group in ["site-admins", "jira-administrators"] {
+            for group in ["site-admins", "jira-administrators", "confluence-admins"] {
                 if let Some(id) = org.group_by_name(group).map(|g| g.id.clone()) {
                     org.add_member(&id, &admin);
                 }

@@ -247,6 +247,7 @@ impl Org {
             (format!("confluence-users-{site}"), None),
             ("site-admins".to_owned(), None),
             ("jira-administrators".to_owned(), None),
+            ("confluence-admins".to_owned(), None),
         ] {
             org.insert_site_group(&name, product.map(str::to_owned));
         }

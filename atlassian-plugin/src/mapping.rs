@@ -1,0 +1,683 @@
+//! `ConnectorObject` to and from SCIM users and groups; attribute deltas to PATCH operations.
+//!
+//! [`USER_ATTRIBUTES`] is the one table of the user's SCIM-backed attributes: the schema, the
+//! create body, the read-back and the PATCH paths all come from it.
+
+use std::collections::BTreeSet;
+
+use connector_api::ops::{OpCreate, OpUpdate};
+use connector_api::{AttributeDelta, ConnectorError, ConnectorObject, DeltaChange, Result};
+use serde_json::{Value, json};
+
+use crate::scim::types::{
+    ENTERPRISE, Enterprise, GROUP_SCHEMA, Group, MultiValue, Name, PatchOperation, Reference,
+    USER_SCHEMA, User,
+};
+
+/// A user attribute kept in SCIM: its connector name, its SCIM PATCH path, what it is.
+#[derive(Debug)]
+pub struct UserAttribute {
+    /// The connector attribute name.
+    pub name: &'static str,
+    /// The SCIM path a PATCH writes.
+    pub path: &'static str,
+    /// For the schema.
+    pub description: &'static str,
+}
+
+macro_rules! attr {
+    ($name:literal, $path:expr, $description:literal) => {
+        UserAttribute {
+            name: $name,
+            path: $path,
+            description: $description,
+        }
+    };
+}
+
+/// Every SCIM-backed, single-valued string attribute of a user.
+pub const USER_ATTRIBUTES: &[UserAttribute] = &[
+    attr!(
+        "email",
+        r#"emails[type eq "work"].value"#,
+        "Primary work email; it becomes the Atlassian account's email."
+    ),
+    attr!(
+        "external_id",
+        "externalId",
+        "The identity provider's id of the user (case-sensitive)."
+    ),
+    attr!(
+        "display_name",
+        "displayName",
+        "The name shown in Atlassian products."
+    ),
+    attr!("given_name", "name.givenName", "Given name."),
+    attr!("family_name", "name.familyName", "Family name."),
+    attr!("middle_name", "name.middleName", "Middle name."),
+    attr!(
+        "formatted_name",
+        "name.formatted",
+        "The full name as one string."
+    ),
+    attr!("honorific_prefix", "name.honorificPrefix", "E.g. Dr."),
+    attr!("honorific_suffix", "name.honorificSuffix", "E.g. PhD."),
+    attr!("nick_name", "nickName", "Nickname."),
+    attr!("title", "title", "Job title."),
+    attr!(
+        "department",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+        "Department."
+    ),
+    attr!(
+        "organization",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:organization",
+        "Organization."
+    ),
+    attr!(
+        "timezone",
+        "timezone",
+        "Olson time zone, e.g. Europe/Berlin."
+    ),
+    attr!("preferred_language", "preferredLanguage", "E.g. en-US."),
+    attr!(
+        "phone_work",
+        r#"phoneNumbers[type eq "work"].value"#,
+        "Work phone number."
+    ),
+    attr!(
+        "phone_mobile",
+        r#"phoneNumbers[type eq "mobile"].value"#,
+        "Mobile phone number."
+    ),
+];
+
+/// The linked Atlassian account id (read-only).
+pub const ACCOUNT_ID: &str = "account_id";
+/// The user's SCIM groups, by group uid (read-only; change them on the group).
+pub const GROUPS: &str = "groups";
+/// The product-access (default) groups the account is in, by name.
+pub const PRODUCT_ACCESS: &str = "product_access";
+/// A group's members, by user uid.
+pub const MEMBERS: &str = "members";
+/// A group's externalId.
+pub const GROUP_EXTERNAL_ID: &str = "external_id";
+
+/// A string value of a single-valued attribute, or the error naming it.
+fn string_value(attribute: &str, value: &Value) -> Result<String> {
+    let s = value.as_str().ok_or_else(|| {
+        ConnectorError::invalid_value(attribute, format!("expected a string, got {value}"))
+    })?;
+    if attribute == "email" && !is_email(s) {
+        return Err(ConnectorError::invalid_value(
+            attribute,
+            format!("`{s}` is not an email address"),
+        ));
+    }
+    if s.len() > 1024 {
+        return Err(ConnectorError::invalid_value(
+            attribute,
+            "longer than 1024 characters",
+        ));
+    }
+    Ok(s.to_owned())
+}
+
+/// A plausible email address: one `@`, a dotted domain, no spaces.
+pub fn is_email(s: &str) -> bool {
+    match s.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
+                && !s.chars().any(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+/// A list of strings from a multi-valued attribute.
+pub fn string_list(attribute: &str, value: &Value) -> Result<Vec<String>> {
+    match value {
+        Value::Array(items) => items
+            .iter()
+            .map(|v| {
+                v.as_str().map(str::to_owned).ok_or_else(|| {
+                    ConnectorError::invalid_value(attribute, format!("expected strings, got {v}"))
+                })
+            })
+            .collect(),
+        Value::String(s) => Ok(vec![s.clone()]),
+        Value::Null => Ok(Vec::new()),
+        other => Err(ConnectorError::invalid_value(
+            attribute,
+            format!("expected a list of strings, got {other}"),
+        )),
+    }
+}
+
+fn set(user: &mut User, attribute: &str, value: Option<String>) {
+    fn name(user: &mut User) -> &mut Name {
+        user.name.get_or_insert_with(Name::default)
+    }
+    match attribute {
+        "email" => set_multi(&mut user.emails, "work", value),
+        "external_id" => user.external_id = value,
+        "display_name" => user.display_name = value,
+        "given_name" => name(user).given_name = value,
+        "family_name" => name(user).family_name = value,
+        "middle_name" => name(user).middle_name = value,
+        "formatted_name" => name(user).formatted = value,
+        "honorific_prefix" => name(user).honorific_prefix = value,
+        "honorific_suffix" => name(user).honorific_suffix = value,
+        "nick_name" => user.nick_name = value,
+        "title" => user.title = value,
+        "department" => {
+            user.enterprise
+                .get_or_insert_with(Enterprise::default)
+                .department = value
+        }
+        "organization" => {
+            user.enterprise
+                .get_or_insert_with(Enterprise::default)
+                .organization = value
+        }
+        "timezone" => user.timezone = value,
+        "preferred_language" => user.preferred_language = value,
+        "phone_work" => set_multi(&mut user.phone_numbers, "work", value),
+        "phone_mobile" => set_multi(&mut user.phone_numbers, "mobile", value),
+        _ => {}
+    }
+}
+
+fn set_multi(items: &mut Vec<MultiValue>, kind: &str, value: Option<String>) {
+    items.retain(|i| i.kind.as_deref() != Some(kind));
+    if let Some(value) = value {
+        let primary = items.iter().all(|i| i.primary != Some(true));
+        items.push(MultiValue {
+            value: Some(value),
+            kind: Some(kind.into()),
+            primary: Some(primary),
+        });
+    }
+}
+
+/// The value of a SCIM-backed attribute of `user`.
+pub fn get(user: &User, attribute: &str) -> Option<String> {
+    let name = user.name.as_ref();
+    let enterprise = user.enterprise.as_ref();
+    let v = match attribute {
+        "email" => user.primary_email(),
+        "external_id" => user.external_id(),
+        "display_name" => user.display_name.as_deref(),
+        "given_name" => name.and_then(|n| n.given_name.as_deref()),
+        "family_name" => name.and_then(|n| n.family_name.as_deref()),
+        "middle_name" => name.and_then(|n| n.middle_name.as_deref()),
+        "formatted_name" => name.and_then(|n| n.formatted.as_deref()),
+        "honorific_prefix" => name.and_then(|n| n.honorific_prefix.as_deref()),
+        "honorific_suffix" => name.and_then(|n| n.honorific_suffix.as_deref()),
+        "nick_name" => user.nick_name.as_deref(),
+        "title" => user.title.as_deref(),
+        "department" => enterprise
+            .and_then(|e| e.department.as_deref())
+            .or(user.department.as_deref()),
+        "organization" => enterprise
+            .and_then(|e| e.organization.as_deref())
+            .or(user.organization.as_deref()),
+        "timezone" => user.timezone.as_deref(),
+        "preferred_language" => user.preferred_language.as_deref(),
+        "phone_work" => user.phone("work"),
+        "phone_mobile" => user.phone("mobile"),
+        _ => None,
+    };
+    v.map(str::to_owned)
+}
+
+/// The SCIM user of a create request, and the product access it asks for (`None`: the defaults).
+pub fn new_user(op: &OpCreate) -> Result<(User, Option<Vec<String>>)> {
+    if op.name.trim().is_empty() {
+        return Err(ConnectorError::invalid_value(
+            "__name__",
+            "the userName must not be empty",
+        ));
+    }
+    let mut user = User {
+        schemas: vec![USER_SCHEMA.into(), ENTERPRISE.into()],
+        user_name: op.name.clone(),
+        active: Some(op.enabled.unwrap_or(true)),
+        ..User::default()
+    };
+    let mut access = None;
+    for (attribute, value) in &op.attributes {
+        match attribute.as_str() {
+            PRODUCT_ACCESS => access = Some(string_list(PRODUCT_ACCESS, value)?),
+            ACCOUNT_ID | GROUPS => {
+                return Err(ConnectorError::invalid_value(
+                    attribute,
+                    "read-only attribute",
+                ));
+            }
+            a if USER_ATTRIBUTES.iter().any(|u| u.name == a) => {
+                let value = if value.is_null() {
+                    None
+                } else {
+                    Some(string_value(a, value)?)
+                };
+                set(&mut user, a, value);
+            }
+            other => {
+                return Err(ConnectorError::invalid_value(
+                    other,
+                    "no such attribute on class `user`",
+                ));
+            }
+        }
+    }
+    if user.primary_email().is_none() {
+        return Err(ConnectorError::invalid_value(
+            "email",
+            "required: Atlassian needs a primary email for every user",
+        ));
+    }
+    if user
+        .enterprise
+        .as_ref()
+        .is_none_or(|e| e == &Enterprise::default())
+    {
+        user.enterprise = None;
+        user.schemas.truncate(1);
+    }
+    Ok((user, access))
+}
+
+/// The connector object of a SCIM user, with its product access when known.
+pub fn user_object(user: &User, product_access: Option<Vec<String>>) -> ConnectorObject {
+    let mut object =
+        ConnectorObject::new(user.id.clone().unwrap_or_default(), user.user_name.clone())
+            .with_enabled(user.active.unwrap_or(true));
+    for attribute in USER_ATTRIBUTES {
+        if let Some(v) = get(user, attribute.name) {
+            object
+                .attributes
+                .insert(attribute.name.into(), Value::String(v));
+        }
+    }
+    if let Some(account) = user.account_id() {
+        object.attributes.insert(ACCOUNT_ID.into(), json!(account));
+    }
+    let groups: Vec<&str> = user.groups.iter().map(|g| g.value.as_str()).collect();
+    object.attributes.insert(GROUPS.into(), json!(groups));
+    if let Some(access) = product_access {
+        object
+            .attributes
+            .insert(PRODUCT_ACCESS.into(), json!(access));
+    }
+    object
+}
+
+/// Changes to the product-access groups, in order.
+pub type AccessDeltas = Vec<DeltaChange>;
+
+/// The PATCH operations of an update, and its product-access deltas. `current` is the user as
+/// it is now, needed to remove single values only when they are there.
+pub fn user_patch(
+    op: &OpUpdate,
+    current: Option<&User>,
+) -> Result<(Vec<PatchOperation>, AccessDeltas)> {
+    let mut ops = Vec::new();
+    let mut access = Vec::new();
+    if let Some(name) = &op.name {
+        if name.trim().is_empty() {
+            return Err(ConnectorError::invalid_value(
+                "__name__",
+                "the userName must not be empty",
+            ));
+        }
+        ops.push(PatchOperation::replace("userName", json!(name)));
+    }
+    if let Some(enabled) = op.enabled {
+        ops.push(PatchOperation::replace("active", json!(enabled)));
+    }
+    for AttributeDelta { attribute, change } in &op.deltas {
+        match attribute.as_str() {
+            PRODUCT_ACCESS => {
+                let values = match change {
+                    DeltaChange::Replace(v) | DeltaChange::Add(v) | DeltaChange::Remove(v) => v,
+                };
+                string_list(PRODUCT_ACCESS, &Value::Array(values.clone()))?;
+                access.push(change.clone());
+            }
+            ACCOUNT_ID | GROUPS => {
+                return Err(ConnectorError::invalid_value(
+                    attribute,
+                    "read-only attribute; change group memberships on the group",
+                ));
+            }
+            a => {
+                let spec = USER_ATTRIBUTES
+                    .iter()
+                    .find(|u| u.name == a)
+                    .ok_or_else(|| {
+                        ConnectorError::invalid_value(a, "no such attribute on class `user`")
+                    })?;
+                ops.extend(single_valued_delta(spec, change, current)?);
+            }
+        }
+    }
+    Ok((ops, access))
+}
+
+fn single_valued_delta(
+    spec: &UserAttribute,
+    change: &DeltaChange,
+    current: Option<&User>,
+) -> Result<Option<PatchOperation>> {
+    let name = spec.name;
+    let one = |values: &[Value]| -> Result<Option<String>> {
+        match values {
+            [] | [Value::Null] => Ok(None),
+            [v] => string_value(name, v).map(Some),
+            _ => Err(ConnectorError::invalid_value(
+                name,
+                "single-valued: give at most one value",
+            )),
+        }
+    };
+    let set_to = |value: Option<String>| -> Result<Option<PatchOperation>> {
+        match value {
+            Some(v) => Ok(Some(PatchOperation::replace(spec.path, json!(v)))),
+            None if name == "email" => Err(ConnectorError::invalid_value(
+                name,
+                "required: Atlassian needs a primary email",
+            )),
+            None => Ok(Some(PatchOperation::remove(spec.path, None))),
+        }
+    };
+    match change {
+        DeltaChange::Replace(values) | DeltaChange::Add(values) => set_to(one(values)?),
+        DeltaChange::Remove(values) => {
+            let now = current.and_then(|u| get(u, name));
+            let matches = values.iter().any(|v| v.as_str() == now.as_deref());
+            // Removing a value the user does not have succeeds without a change.
+            if matches { set_to(None) } else { Ok(None) }
+        }
+    }
+}
+
+/// The product access a sequence of deltas leaves, from `current`.
+pub fn apply_access(current: &BTreeSet<String>, deltas: &AccessDeltas) -> BTreeSet<String> {
+    let mut set = current.clone();
+    for change in deltas {
+        let names = |v: &[Value]| {
+            v.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        match change {
+            DeltaChange::Replace(v) => set = names(v).into_iter().collect(),
+            DeltaChange::Add(v) => set.extend(names(v)),
+            DeltaChange::Remove(v) => names(v).iter().for_each(|n| {
+                set.remove(n);
+            }),
+        }
+    }
+    set
+}
+
+/// The SCIM group of a create request.
+pub fn new_group(op: &OpCreate) -> Result<Group> {
+    if op.name.trim().is_empty() {
+        return Err(ConnectorError::invalid_value(
+            "__name__",
+            "the group name must not be empty",
+        ));
+    }
+    if op.enabled.is_some() {
+        return Err(ConnectorError::invalid_value(
+            "__enabled__",
+            "groups have no enabled flag",
+        ));
+    }
+    let mut group = Group {
+        schemas: vec![GROUP_SCHEMA.into()],
+        display_name: op.name.clone(),
+        ..Group::default()
+    };
+    for (attribute, value) in &op.attributes {
+        match attribute.as_str() {
+            MEMBERS => {
+                group.members = string_list(MEMBERS, value)?
+                    .into_iter()
+                    .map(|value| Reference {
+                        value,
+                        display: None,
+                    })
+                    .collect();
+            }
+            GROUP_EXTERNAL_ID => {
+                group.external_id = (!value.is_null())
+                    .then(|| string_value(GROUP_EXTERNAL_ID, value))
+                    .transpose()?
+            }
+            other => {
+                return Err(ConnectorError::invalid_value(
+                    other,
+                    "no such attribute on class `group`",
+                ));
+            }
+        }
+    }
+    Ok(group)
+}
+
+/// The connector object of a SCIM group.
+pub fn group_object(group: &Group) -> ConnectorObject {
+    let mut object = ConnectorObject::new(
+        group.id.clone().unwrap_or_default(),
+        group.display_name.clone(),
+    );
+    let members: Vec<&str> = group.members.iter().map(|m| m.value.as_str()).collect();
+    object.attributes.insert(MEMBERS.into(), json!(members));
+    if let Some(ext) = group.external_id.as_deref().filter(|s| !s.is_empty()) {
+        object
+            .attributes
+            .insert(GROUP_EXTERNAL_ID.into(), json!(ext));
+    }
+    object
+}
+
+/// Members per PATCH operation: large changes are split so each request stays small.
+pub const MEMBER_BATCH: usize = 100;
+
+/// The PATCH requests (each a list of operations) of a group update; renames are refused.
+pub fn group_patches(op: &OpUpdate) -> Result<Vec<Vec<PatchOperation>>> {
+    if op.name.is_some() {
+        return Err(ConnectorError::unsupported("rename", Some("group")).with_details(json!({
+            "operation": "rename", "class": "group",
+            "reason": "Atlassian does not support renaming synced groups: create a new group, move the members, then delete the old one",
+        })));
+    }
+    if op.enabled.is_some() {
+        return Err(ConnectorError::invalid_value(
+            "__enabled__",
+            "groups have no enabled flag",
+        ));
+    }
+    let mut requests = Vec::new();
+    for AttributeDelta { attribute, change } in &op.deltas {
+        match attribute.as_str() {
+            MEMBERS => {
+                let (kind, values) = match change {
+                    DeltaChange::Replace(v) => ("replace", v),
+                    DeltaChange::Add(v) => ("add", v),
+                    DeltaChange::Remove(v) => ("remove", v),
+                };
+                let ids = string_list(MEMBERS, &Value::Array(values.clone()))?;
+                let refs = |chunk: &[String]| {
+                    json!(
+                        chunk
+                            .iter()
+                            .map(|id| json!({ "value": id }))
+                            .collect::<Vec<_>>()
+                    )
+                };
+                if kind == "replace" {
+                    // One replace sets the whole list; further chunks are adds.
+                    let mut chunks = ids.chunks(MEMBER_BATCH);
+                    requests.push(vec![PatchOperation::replace(
+                        MEMBERS,
+                        refs(chunks.next().unwrap_or(&[])),
+                    )]);
+                    requests.extend(chunks.map(|c| vec![PatchOperation::add(MEMBERS, refs(c))]));
+                } else {
+                    for chunk in ids.chunks(MEMBER_BATCH) {
+                        let op = if kind == "add" {
+                            PatchOperation::add(MEMBERS, refs(chunk))
+                        } else {
+                            PatchOperation::remove(MEMBERS, Some(refs(chunk)))
+                        };
+                        requests.push(vec![op]);
+                    }
+                }
+            }
+            GROUP_EXTERNAL_ID => {
+                let value = match change {
+                    DeltaChange::Replace(v) | DeltaChange::Add(v) => {
+                        v.first().filter(|v| !v.is_null())
+                    }
+                    DeltaChange::Remove(_) => None,
+                };
+                requests.push(vec![match value {
+                    Some(v) => PatchOperation::replace(
+                        "externalId",
+                        json!(string_value(GROUP_EXTERNAL_ID, v)?),
+                    ),
+                    None => PatchOperation::remove("externalId", None),
+                }]);
+            }
+            other => {
+                return Err(ConnectorError::invalid_value(
+                    other,
+                    "no such attribute on class `group`",
+                ));
+            }
+        }
+    }
+    Ok(requests)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_maps_every_attribute() {
+        let op = OpCreate::new("user", "ada@acme.com")
+            .attr("email", "ada@acme.com")
+            .attr("given_name", "Ada")
+            .attr("department", "R&D")
+            .attr("phone_mobile", "+44 1")
+            .attr("external_id", "E-1")
+            .attr(PRODUCT_ACCESS, json!(["jira-software-users"]));
+        let (user, access) = new_user(&op).unwrap();
+        assert_eq!(access.unwrap(), ["jira-software-users"]);
+        let body = serde_json::to_value(&user).unwrap();
+        assert_eq!(
+            body["emails"],
+            json!([{"value": "ada@acme.com", "type": "work", "primary": true}])
+        );
+        assert_eq!(body["name"]["givenName"], "Ada");
+        assert_eq!(body[ENTERPRISE]["department"], "R&D");
+        assert_eq!(body["phoneNumbers"][0]["type"], "mobile");
+        assert_eq!(body["active"], true);
+        let round = user_object(&user, None);
+        for a in [
+            "email",
+            "given_name",
+            "department",
+            "phone_mobile",
+            "external_id",
+        ] {
+            assert_eq!(round.attributes[a], op.attributes[a], "{a}");
+        }
+    }
+
+    #[test]
+    fn create_refuses_bad_input_naming_it() {
+        let err = new_user(&OpCreate::new("user", "x")).unwrap_err();
+        assert_eq!(err.attribute(), Some("email"));
+        let err = new_user(&OpCreate::new("user", "x").attr("email", "nope")).unwrap_err();
+        assert_eq!(err.attribute(), Some("email"));
+        let err = new_user(
+            &OpCreate::new("user", "x")
+                .attr("email", "a@b.co")
+                .attr("shoe", "9"),
+        )
+        .unwrap_err();
+        assert_eq!(err.attribute(), Some("shoe"));
+        let err = new_user(
+            &OpCreate::new("user", "x")
+                .attr("email", "a@b.co")
+                .attr("title", 7),
+        )
+        .unwrap_err();
+        assert_eq!(err.attribute(), Some("title"));
+    }
+
+    #[test]
+    fn updates_become_patch_paths() {
+        let op = OpUpdate::new("user", "u1")
+            .enabled(false)
+            .delta(AttributeDelta::replace("title", [json!("Boss")]))
+            .delta(AttributeDelta::replace("department", []))
+            .delta(AttributeDelta::remove("nick_name", [json!("absent")]))
+            .delta(AttributeDelta::add(
+                PRODUCT_ACCESS,
+                [json!("confluence-users")],
+            ));
+        let current = User {
+            nick_name: Some("present".into()),
+            ..User::default()
+        };
+        let (ops, access) = user_patch(&op, Some(&current)).unwrap();
+        assert_eq!(
+            ops,
+            [
+                PatchOperation::replace("active", json!(false)),
+                PatchOperation::replace("title", json!("Boss")),
+                PatchOperation::remove(
+                    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+                    None
+                ),
+            ]
+        );
+        assert_eq!(access.len(), 1);
+        let err = user_patch(
+            &OpUpdate::new("user", "u").delta(AttributeDelta::replace("email", [])),
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(err.attribute(), Some("email"));
+    }
+
+    #[test]
+    fn group_members_are_batched_and_renames_refused() {
+        let ids: Vec<Value> = (0..250).map(|i| json!(format!("u{i}"))).collect();
+        let requests = group_patches(
+            &OpUpdate::new("group", "g").delta(AttributeDelta::add(MEMBERS, ids.clone())),
+        )
+        .unwrap();
+        assert_eq!(requests.len(), 3);
+        let requests = group_patches(
+            &OpUpdate::new("group", "g").delta(AttributeDelta::replace(MEMBERS, ids)),
+        )
+        .unwrap();
+        assert_eq!(requests[0][0].op, "replace");
+        assert_eq!(requests[1][0].op, "add");
+        let err = group_patches(&OpUpdate::new("group", "g").rename("new")).unwrap_err();
+        assert_eq!(err.kind, connector_api::ErrorKind::Unsupported);
+    }
+}

@@ -1,0 +1,57 @@
+//! The plugin's own tokio runtime, and how one connector call runs on it within its deadline.
+//!
+//! The library has its own copy of tokio: no runtime handle or future ever crosses to the host.
+//! The runtime is built on first use and never dropped (libraries are never unloaded). Each call
+//! blocks the host's thread on its future, so borrowed host callbacks are used on that thread.
+
+use std::future::Future;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use connector_api::{ConnectorError, Context, ErrorKind, Result};
+use tokio::runtime::Runtime;
+
+static RUNTIME: OnceLock<std::result::Result<Runtime, String>> = OnceLock::new();
+
+fn runtime() -> Result<&'static Runtime> {
+    RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name("atlassian-plugin")
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| ConnectorError::internal(format!("the plugin's runtime could not start: {e}")))
+}
+
+/// The instant a call must be done by: the host's deadline or the configured one, whichever
+/// comes first.
+pub fn deadline(ctx: &Context<'_>, configured: Duration) -> Instant {
+    let ours = Instant::now() + configured;
+    ctx.deadline().map_or(ours, |host| host.min(ours))
+}
+
+/// Runs `work` on the plugin's runtime until it finishes, the deadline passes, or the host
+/// cancels; dropping the future cancels the requests in flight.
+pub fn run<T>(
+    ctx: &Context<'_>,
+    deadline: Instant,
+    work: impl Future<Output = Result<T>>,
+) -> Result<T> {
+    runtime()?.block_on(async {
+        let cancelled = async {
+            while !ctx.is_cancelled() {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
+        tokio::select! {
+            result = tokio::time::timeout_at(deadline.into(), work) => result.unwrap_or_else(|_| {
+                Err(ConnectorError::new(ErrorKind::Timeout, "the operation's deadline passed; a change in flight may or may not have been applied"))
+            }),
+            () = cancelled => Err(ConnectorError::new(ErrorKind::Cancelled, "the host cancelled the operation")),
+        }
+    })
+}
