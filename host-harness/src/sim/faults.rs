@@ -84,6 +84,21 @@ pub enum FaultKind {
     Latency,
 }
 
+impl FaultKind {
+    /// The snake_case name used in plans and in the request log.
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultKind::RateLimited => "rate_limited",
+            FaultKind::ServerError => "server_error",
+            FaultKind::Unavailable => "unavailable",
+            FaultKind::Drop => "drop",
+            FaultKind::Truncate => "truncate",
+            FaultKind::LostResponse => "lost_response",
+            FaultKind::Latency => "latency",
+        }
+    }
+}
+
 /// One rule of a fault plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FaultRule {
@@ -170,7 +185,8 @@ pub struct FaultPlan {
     /// The seed of every random draw.
     #[serde(default)]
     pub seed: u64,
-    /// The rules, applied in order: latency rules add up, the first other rule that fires wins.
+    /// The rules, applied in order: latency rules add up; the first other rule that fires
+    /// decides the request, and later non-latency rules do not see (or count) it.
     #[serde(default)]
     pub rules: Vec<FaultRule>,
     /// The rate limit per credential.
@@ -312,7 +328,10 @@ impl FaultEngine {
         let mut latency = Duration::ZERO;
         let mut outcome = None;
         for (i, rule) in plan.rules.iter().enumerate() {
-            if !rule.applies_to(class) {
+            // A request taken by an earlier outcome rule never reaches the later ones, so each
+            // rule's schedule counts only the requests it could act on.
+            let is_latency = rule.kind == FaultKind::Latency;
+            if !rule.applies_to(class) || (outcome.is_some() && !is_latency) {
                 continue;
             }
             let n = counters.entry(i).or_default();
@@ -325,10 +344,10 @@ impl FaultEngine {
             if !fires {
                 continue;
             }
-            if rule.kind == FaultKind::Latency {
+            if is_latency {
                 let jitter = (unit(plan.seed, i as u64, *n, 1) * rule.jitter_ms as f64) as u64;
                 latency += Duration::from_millis(rule.latency_ms + jitter);
-            } else if outcome.is_none() {
+            } else {
                 outcome = Some(rule.clone());
             }
         }
@@ -499,11 +518,7 @@ pub async fn layer(
         );
         return response;
     };
-    engine.record(
-        &route,
-        &format!("{:?}", rule.kind).to_lowercase(),
-        Some(rule.kind),
-    );
+    engine.record(&route, rule.kind.name(), Some(rule.kind));
     match rule.kind {
         FaultKind::RateLimited => too_many(
             &path,
@@ -633,15 +648,16 @@ mod tests {
             .map(|_| engine.decide(RouteClass::ScimRead).1.map(|r| r.kind))
             .collect();
         use FaultKind::*;
+        // Requests 1 and 2 are taken by the first rule, so the second counts from request 3.
         assert_eq!(
             kinds,
             [
                 Some(ServerError),
                 Some(ServerError),
+                None,
+                None,
                 Some(Unavailable),
-                None,
-                None,
-                Some(Unavailable)
+                None
             ]
         );
         assert!(engine.decide(RouteClass::SiteWrite).1.is_none());

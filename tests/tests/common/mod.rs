@@ -130,3 +130,31 @@ pub fn decode(response: Response) -> (u16, Value) {
 pub fn patch_op(ops: Value) -> Value {
     serde_json::json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": ops})
 }
+
+/// The Atlassian plugin opened against this simulator, with `overrides` on its config.
+pub fn atlassian(sim: &Sim, overrides: Value) -> connector_api::host::ConnectorClient {
+    let mut config = sim.sim.plugin_config();
+    for (k, v) in overrides.as_object().expect("overrides are an object") {
+        config[k] = v.clone();
+    }
+    connector_tests::load(&connector_tests::atlassian_plugin())
+        .open(&config)
+        .expect("the Atlassian plugin opens")
+}
+
+/// The account ids in a site group, read through Jira.
+pub fn jira_members(sim: &Sim, group: &str) -> Vec<String> {
+    let id = sim.group_id(group);
+    let (status, page) = send(sim.admin(Method::GET, "/rest/api/3/group/member").query(&[
+        ("groupId", id.as_str()),
+        ("maxResults", "50"),
+        ("includeInactiveUsers", "true"),
+    ]));
+    assert_eq!(status, 200);
+    page["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["accountId"].as_str().unwrap().to_owned())
+        .collect()
+}
