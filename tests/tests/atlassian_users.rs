@@ -384,3 +384,90 @@ fn deprovisioning_deactivates_by_default_and_deletes_when_configured() {
     );
     assert!(scim_users(&s).is_empty());
 }
+
+#[test]
+fn grants_wait_for_the_account_id_and_for_propagation() {
+    use host_harness::sim::{SimConfig, Switches};
+    let s = Sim::with(SimConfig {
+        propagation_delay: std::time::Duration::from_millis(600),
+        switches: Switches {
+            account_id_in_create_response: false,
+            ..Switches::default()
+        },
+        ..SimConfig::default()
+    });
+    let c = atlassian(&s, json!({}));
+    let uid = c.create(&new_user("slow@acme.com")).unwrap().uid;
+    let u = c.get(&OpGet::new("user", uid.clone())).unwrap().object;
+    assert_eq!(
+        u.attributes["product_access"],
+        json!(["jira-software-users", "confluence-users"])
+    );
+    let log = s.requests();
+    let polls = &log["routes"]["GET /scim/directory/{directoryId}/Users/{id}"]["200"];
+    assert!(
+        polls.as_u64().unwrap() >= 2,
+        "the account id was read back: {log}"
+    );
+    let grants = &log["routes"]["POST /rest/api/3/group/user"];
+    assert!(
+        grants["404"].as_u64().unwrap() >= 1,
+        "a grant met the propagation delay: {log}"
+    );
+    assert_eq!(grants["201"], 2);
+}
+
+#[test]
+fn credentials_never_follow_a_redirect() {
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    // The "other host": any connection to it would carry the forwarded credentials.
+    let elsewhere = TcpListener::bind("127.0.0.2:0").expect("127.0.0.2 is loopback");
+    let elsewhere_addr = elsewhere.local_addr().unwrap();
+    elsewhere.set_nonblocking(true).unwrap();
+    let redirector = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = redirector.local_addr().unwrap().port();
+    let served = Arc::new(AtomicUsize::new(0));
+    let count = served.clone();
+    std::thread::spawn(move || {
+        for stream in redirector.incoming().take(20) {
+            let Ok(mut stream) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let reply = format!(
+                "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://{elsewhere_addr}/steal\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            let _ = stream.write_all(reply.as_bytes());
+            count.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    let s = Sim::start();
+    let c = atlassian(
+        &s,
+        json!({
+            "scim_url": format!("http://127.0.0.1:{port}/scim/directory/d-1"),
+            "directory_id": "d-1",
+            "site_url": format!("http://127.0.0.1:{port}"),
+        }),
+    );
+    let err = c.get(&OpGet::new("user", "u-1")).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::ConnectionFailed, "{err}");
+    assert!(err.message.contains("redirect"), "{err}");
+    let report = c.test().unwrap();
+    assert!(!report.passed());
+    assert!(served.load(Ordering::SeqCst) >= 2);
+    assert!(
+        elsewhere.accept().is_err(),
+        "nothing ever connected to the redirect target"
+    );
+    let text = format!("{err:?} {report:?}");
+    for secret in [
+        &s.sim.credentials().directory_api_key,
+        &s.sim.credentials().admin_api_token,
+    ] {
+        assert!(!text.contains(secret.as_str()));
+    }
+}

@@ -40,12 +40,16 @@ use store::{OrgSettings, Store};
 pub struct Switches {
     /// The status of a site write to a group synced from the identity provider (400 by default).
     pub synced_group_write_status: u16,
+    /// Whether the 201 of a user create carries the account id; when off, the Atlassian
+    /// extension appears only on later reads (the sources leave this open).
+    pub account_id_in_create_response: bool,
 }
 
 impl Default for Switches {
     fn default() -> Self {
         Switches {
             synced_group_write_status: 400,
+            account_id_in_create_response: true,
         }
     }
 }

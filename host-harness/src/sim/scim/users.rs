@@ -229,7 +229,13 @@ pub async fn create(
     let mut org = state.store.write();
     let id = org.create_user(&body).map_err(Scim)?;
     let user = org.user(&id).expect("just created");
-    Ok(scim_json(StatusCode::CREATED, &render(&org, user)))
+    let mut created = render(&org, user);
+    if !state.switches.account_id_in_create_response {
+        if let Some(o) = created.as_object_mut() {
+            o.remove(ATLASSIAN_EXT);
+        }
+    }
+    Ok(scim_json(StatusCode::CREATED, &created))
 }
 
 /// GET /Users/{id}.
