@@ -363,9 +363,11 @@ impl AtlassianConnector {
         };
         let (ops, access) = mapping::user_patch(&op, current.as_ref())?;
         for change in &access {
-            let (DeltaChange::Replace(v) | DeltaChange::Add(v) | DeltaChange::Remove(v)) = change;
-            for name in v.iter().filter_map(Value::as_str) {
-                self.default_group(name)?;
+            // Removing a group the connector does not manage is trivially done; adding one is not.
+            if let DeltaChange::Replace(v) | DeltaChange::Add(v) = change {
+                for name in v.iter().filter_map(Value::as_str) {
+                    self.default_group(name)?;
+                }
             }
         }
         if !ops.is_empty() {
@@ -408,7 +410,13 @@ impl AtlassianConnector {
                     DeltaChange::Remove(v) | DeltaChange::Replace(v) => (v, false),
                 };
                 for name in values.iter().filter_map(Value::as_str) {
-                    last.insert(self.default_group(name)?, add);
+                    match self.default_group(name) {
+                        Ok(group) => {
+                            last.insert(group, add);
+                        }
+                        Err(_) if !add => {}
+                        Err(e) => return Err(e),
+                    }
                 }
             }
             let pick = |want: bool| {
@@ -614,19 +622,34 @@ impl AtlassianConnector {
         match self.scim.create_group(&group, deadline).await? {
             Created::New(created) => Ok(RpCreate::created(created.id.unwrap_or_default())),
             Created::Conflict(detail) => {
-                let existing = self.scim.find_group(&group.display_name, deadline).await?;
-                let uid = existing.and_then(|g| g.id);
-                let message = match &uid {
-                    Some(_) => format!(
-                        "a group named `{}` already exists in the directory",
-                        group.display_name
-                    ),
-                    None => format!(
-                        "`{}` is taken by a site or default group, which SCIM cannot manage ({detail})",
-                        group.display_name
-                    ),
+                // The display name is a group's identity: the directory's group of that name is
+                // this one (typically our own create, retried after a lost response). Adopt it.
+                let Some(existing) = self.scim.find_group(&group.display_name, deadline).await?
+                else {
+                    return Err(ConnectorError::already_exists(
+                        format!(
+                            "`{}` is taken by a site or default group, which SCIM cannot manage ({detail})",
+                            group.display_name
+                        ),
+                        None,
+                    ));
                 };
-                Err(ConnectorError::already_exists(message, uid.as_deref()))
+                let uid = existing.id.clone().unwrap_or_default();
+                let mut update = OpUpdate::new(GROUP, uid.as_str());
+                if !group.members.is_empty() {
+                    let ids: Vec<Value> = group.members.iter().map(|m| json!(m.value)).collect();
+                    update = update.delta(AttributeDelta::add(mapping::MEMBERS, ids));
+                }
+                if let Some(ext) = &group.external_id {
+                    update = update.delta(AttributeDelta::replace(
+                        mapping::GROUP_EXTERNAL_ID,
+                        [json!(ext)],
+                    ));
+                }
+                for ops in mapping::group_patches(&update, Some(&existing))? {
+                    self.scim.patch_group(&uid, &ops, deadline).await?;
+                }
+                Ok(RpCreate::adopted(uid))
             }
         }
     }
@@ -646,7 +669,16 @@ impl AtlassianConnector {
 
     async fn update_group(&self, op: OpUpdate, deadline: Instant) -> Result<RpUpdate> {
         let uid = op.uid.clone();
-        let requests = mapping::group_patches(&op)?;
+        let needs_current = op.deltas.iter().any(|d| {
+            d.attribute == mapping::GROUP_EXTERNAL_ID && matches!(d.change, DeltaChange::Remove(_))
+        });
+        let current = if needs_current {
+            let group = self.scim.get_group(uid.as_str(), deadline).await?;
+            Some(group.ok_or_else(|| ConnectorError::unknown_uid(GROUP, uid.as_str()))?)
+        } else {
+            None
+        };
+        let requests = mapping::group_patches(&op, current.as_ref())?;
         if requests.is_empty() {
             self.scim
                 .get_group(uid.as_str(), deadline)
@@ -834,6 +866,7 @@ impl Connector for AtlassianConnector {
                 ClassCapabilities::all()
                     .with_rename(false)
                     .with_enable(false)
+                    .with_create_adopts_existing(true)
                     .with_page_size_max(100),
             )
     }
@@ -907,28 +940,32 @@ impl Connector for AtlassianConnector {
     fn create(&self, ctx: &Context<'_>, op: OpCreate) -> Result<RpCreate> {
         match op.class.as_str() {
             USER => self.call(ctx, async |d| self.create_user(op, d).await),
-            _ => self.call(ctx, async |d| self.create_group(op, d).await),
+            GROUP => self.call(ctx, async |d| self.create_group(op, d).await),
+            other => Err(ConnectorError::unsupported("create", Some(other))),
         }
     }
 
     fn get(&self, ctx: &Context<'_>, op: OpGet) -> Result<RpGet> {
         match op.class.as_str() {
             USER => self.call(ctx, async |d| self.get_user(op, d).await),
-            _ => self.call(ctx, async |d| self.get_group(op, d).await),
+            GROUP => self.call(ctx, async |d| self.get_group(op, d).await),
+            other => Err(ConnectorError::unsupported("get", Some(other))),
         }
     }
 
     fn update(&self, ctx: &Context<'_>, op: OpUpdate) -> Result<RpUpdate> {
         match op.class.as_str() {
             USER => self.call(ctx, async |d| self.update_user(op, d).await),
-            _ => self.call(ctx, async |d| self.update_group(op, d).await),
+            GROUP => self.call(ctx, async |d| self.update_group(op, d).await),
+            other => Err(ConnectorError::unsupported("update", Some(other))),
         }
     }
 
     fn delete(&self, ctx: &Context<'_>, op: OpDelete) -> Result<RpDelete> {
         match op.class.as_str() {
             USER => self.call(ctx, async |d| self.delete_user(op, d).await),
-            _ => self.call(ctx, async |d| self.delete_group(op, d).await),
+            GROUP => self.call(ctx, async |d| self.delete_group(op, d).await),
+            other => Err(ConnectorError::unsupported("delete", Some(other))),
         }
     }
 
@@ -940,7 +977,8 @@ impl Connector for AtlassianConnector {
     ) -> Result<RpSearch> {
         match op.class.as_str() {
             USER => self.call(ctx, async |d| self.search_users(op, sink, d).await),
-            _ => self.call(ctx, async |d| self.search_groups(op, sink, d).await),
+            GROUP => self.call(ctx, async |d| self.search_groups(op, sink, d).await),
+            other => Err(ConnectorError::unsupported("search", Some(other))),
         }
     }
 }

@@ -493,7 +493,8 @@ pub fn group_object(group: &Group) -> ConnectorObject {
 pub const MEMBER_BATCH: usize = 100;
 
 /// The PATCH requests (each a list of operations) of a group update; renames are refused.
-pub fn group_patches(op: &OpUpdate) -> Result<Vec<Vec<PatchOperation>>> {
+/// `current` is the group as it is now, needed to remove an externalId only when it is there.
+pub fn group_patches(op: &OpUpdate, current: Option<&Group>) -> Result<Vec<Vec<PatchOperation>>> {
     if op.name.is_some() {
         return Err(ConnectorError::unsupported("rename", Some("group")).with_details(json!({
             "operation": "rename", "class": "group",
@@ -544,19 +545,24 @@ pub fn group_patches(op: &OpUpdate) -> Result<Vec<Vec<PatchOperation>>> {
                 }
             }
             GROUP_EXTERNAL_ID => {
-                let value = match change {
+                let now = current.and_then(|g| g.external_id.as_deref());
+                let op = match change {
                     DeltaChange::Replace(v) | DeltaChange::Add(v) => {
-                        v.first().filter(|v| !v.is_null())
+                        match v.first().filter(|v| !v.is_null()) {
+                            Some(v) => Some(PatchOperation::replace(
+                                "externalId",
+                                json!(string_value(GROUP_EXTERNAL_ID, v)?),
+                            )),
+                            None => Some(PatchOperation::remove("externalId", None)),
+                        }
                     }
-                    DeltaChange::Remove(_) => None,
+                    // Removing a value the group does not have succeeds without a change.
+                    DeltaChange::Remove(v) => v
+                        .iter()
+                        .any(|v| v.as_str() == now)
+                        .then(|| PatchOperation::remove("externalId", None)),
                 };
-                requests.push(vec![match value {
-                    Some(v) => PatchOperation::replace(
-                        "externalId",
-                        json!(string_value(GROUP_EXTERNAL_ID, v)?),
-                    ),
-                    None => PatchOperation::remove("externalId", None),
-                }]);
+                requests.extend(op.map(|op| vec![op]));
             }
             other => {
                 return Err(ConnectorError::invalid_value(
@@ -666,18 +672,14 @@ mod tests {
     #[test]
     fn group_members_are_batched_and_renames_refused() {
         let ids: Vec<Value> = (0..250).map(|i| json!(format!("u{i}"))).collect();
-        let requests = group_patches(
-            &OpUpdate::new("group", "g").delta(AttributeDelta::add(MEMBERS, ids.clone())),
-        )
-        .unwrap();
+        let add = OpUpdate::new("group", "g").delta(AttributeDelta::add(MEMBERS, ids.clone()));
+        let requests = group_patches(&add, None).unwrap();
         assert_eq!(requests.len(), 3);
-        let requests = group_patches(
-            &OpUpdate::new("group", "g").delta(AttributeDelta::replace(MEMBERS, ids)),
-        )
-        .unwrap();
+        let replace = OpUpdate::new("group", "g").delta(AttributeDelta::replace(MEMBERS, ids));
+        let requests = group_patches(&replace, None).unwrap();
         assert_eq!(requests[0][0].op, "replace");
         assert_eq!(requests[1][0].op, "add");
-        let err = group_patches(&OpUpdate::new("group", "g").rename("new")).unwrap_err();
+        let err = group_patches(&OpUpdate::new("group", "g").rename("new"), None).unwrap_err();
         assert_eq!(err.kind, connector_api::ErrorKind::Unsupported);
     }
 }

@@ -73,8 +73,28 @@ extern "C" fn erased_root_module<C: Connector>() -> RootModuleResult {
     __call_root_module_loader(root_module::<C>)
 }
 
+thread_local! {
+    /// Set while the panic probe runs, so that its deliberate panic prints nothing.
+    static PROBING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Wraps the library's panic hook once so that the panic probe is silent; every other panic is
+/// reported as the hook in force reports it.
+fn quiet_probe_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !PROBING.with(|p| p.get()) {
+                previous(info);
+            }
+        }));
+    });
+}
+
 /// The root module of connector `C`.
 pub fn root_module<C: Connector>() -> ConnectorModule_Ref {
+    quiet_probe_hook();
     ConnectorModule {
         manifest: manifest_entry::<C>,
         validate: validate_entry::<C>,
@@ -215,7 +235,16 @@ pub(crate) fn dispatch<C: Connector>(
             Ok(RpSearch::new(sink.count, reply.complete && !sink.stopped))
         }),
         PANIC_PROBE_OPERATION => {
-            panic!("panic probe: the SDK guard must turn this panic into an internal error")
+            PROBING.with(|p| p.set(true));
+            let probe = std::panic::catch_unwind(|| -> Result<String> {
+                panic!("panic probe: the SDK guard must turn this panic into an internal error")
+            });
+            PROBING.with(|p| p.set(false));
+            // Re-raise outside the silenced region so the real guard does its work.
+            match probe {
+                Ok(reply) => reply,
+                Err(payload) => std::panic::resume_unwind(payload),
+            }
         }
         other => Err(ConnectorError::new(
             ErrorKind::Unsupported,

@@ -108,6 +108,55 @@ enum Command {
         #[arg(long)]
         write_config: Option<PathBuf>,
     },
+    /// Run the conformance suite: every check through the real ABI, one report.
+    ///
+    /// With no arguments: the Atlassian plugin built beside this binary, with the suite it
+    /// ships (atlassian-plugin/conformance.json), against an embedded simulator on a free
+    /// loopback port. Exit 0 only when no check failed.
+    ///
+    /// Examples:
+    ///   host-harness conform
+    ///   host-harness conform target/debug/examples/libmemory_connector.so --suite connector-api/examples/memory_connector.conformance.json
+    ///   host-harness conform --only lifecycle.user --format junit --out conformance.xml
+    #[command(verbatim_doc_comment)]
+    Conform {
+        /// The connector library; default: the suite's, else the Atlassian plugin beside this binary.
+        plugin: Option<PathBuf>,
+        /// The connector configuration; default: the suite's.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// The suite file: sample objects per class, bad configurations, fault settings.
+        #[arg(long)]
+        suite: Option<PathBuf>,
+        /// Run only the checks whose name contains this (e.g. `search.` or `lifecycle.user`).
+        #[arg(long)]
+        only: Option<String>,
+        /// table (colour on a terminal), json, or junit (JUnit XML for CI systems).
+        #[arg(long, value_enum, default_value_t = cli::conform::Format::Table)]
+        format: cli::conform::Format,
+        /// Write the report to this file instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Check a configuration offline: the error names the field and the fix.
+    Validate {
+        /// The connector library.
+        plugin: PathBuf,
+        /// The configuration, a JSON file.
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// Test the connection: each credential and permission, with the fix for each failure.
+    Test {
+        /// The connector library.
+        plugin: PathBuf,
+        /// The configuration, a JSON file.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Measure; print figures (a table, or JSON with --json).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -143,6 +192,27 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> Result<(), CliError> {
     match command {
+        Command::Conform {
+            plugin,
+            config,
+            suite,
+            only,
+            format,
+            out,
+        } => cli::conform::run(cli::conform::ConformArgs {
+            plugin,
+            config,
+            suite,
+            only,
+            format,
+            out,
+        }),
+        Command::Validate { plugin, config } => cli::check::validate(&plugin, &config),
+        Command::Test {
+            plugin,
+            config,
+            json,
+        } => cli::check::test(&plugin, &config, json),
         Command::Sim {
             port,
             users,

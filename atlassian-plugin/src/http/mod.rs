@@ -295,6 +295,7 @@ impl Http {
                 ),
                 maybe_sent: true,
                 transport: false,
+                timed_out: false,
             });
         }
         let mut body = Vec::new();
@@ -306,6 +307,7 @@ impl Http {
                             message: format!("the response body exceeds {MAX_BODY} bytes"),
                             maybe_sent: true,
                             transport: false,
+                            timed_out: false,
                         });
                     }
                     body.extend_from_slice(&chunk);
@@ -424,6 +426,8 @@ struct Failure {
     maybe_sent: bool,
     /// Whether the failure is a transport one (connection, timeout, broken body).
     transport: bool,
+    /// Whether the request ran out of time.
+    timed_out: bool,
 }
 
 impl Failure {
@@ -449,6 +453,7 @@ impl Failure {
             message,
             maybe_sent,
             transport: true,
+            timed_out: e.is_timeout(),
         }
     }
 
@@ -464,7 +469,10 @@ impl Failure {
             request.url.path(),
             self.message
         ));
-        if self.transport && self.maybe_sent && request.method != Method::GET {
+        if self.timed_out && request.method == Method::GET {
+            ConnectorError::new(ErrorKind::Timeout, message)
+                .with_details(json!({ "api": api.name, "maybe_applied": false }))
+        } else if self.transport && self.maybe_sent && request.method != Method::GET {
             ConnectorError::new(
                 ErrorKind::Timeout,
                 format!("{message}; the outcome is unknown"),

@@ -154,6 +154,18 @@ impl ConnectorClient {
         decode_reply(operation, &reply)
     }
 
+    /// Runs an operation without the capability check, so that a conformance suite can verify
+    /// the connector's own answer to undeclared classes and operations.
+    pub fn call_unchecked(
+        &self,
+        operation: &str,
+        request: &Value,
+        options: &CallOptions,
+    ) -> Result<Value> {
+        let reply = self.cross(operation, request, options, None)?;
+        decode_reply(operation, &reply)
+    }
+
     /// Runs a search, handing each batch to `on_batch` in order; `on_batch` answers
     /// [`ControlFlow::Break`] to stop early.
     pub fn search_with(

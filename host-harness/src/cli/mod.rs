@@ -2,6 +2,8 @@
 
 pub mod bench;
 pub mod call;
+pub mod check;
+pub mod conform;
 pub mod inspect;
 pub mod sim;
 
@@ -30,6 +32,9 @@ pub enum CliError {
     /// Writing the output failed (exit 1).
     #[error("cannot write the output: {0}")]
     Io(#[from] std::io::Error),
+    /// The command ran and found failures (exit 1); the output already says which.
+    #[error("{0}")]
+    Failed(String),
 }
 
 impl CliError {
@@ -44,7 +49,7 @@ impl CliError {
                 );
                 ExitCode::from(1)
             }
-            CliError::Io(_) => {
+            CliError::Io(_) | CliError::Failed(_) => {
                 eprintln!("error: {self}");
                 ExitCode::from(1)
             }

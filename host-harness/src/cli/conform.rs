@@ -1,0 +1,159 @@
+//! `host-harness conform`: the conformance suite against a plugin, as a table, JSON or JUnit.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::CliError;
+use crate::conformance::{self, FaultControl, Report, Selection, Suite, Target};
+use crate::plugin;
+use crate::sim::{SimConfig, Simulator};
+
+/// The suite the Atlassian plugin ships, used when no suite is given.
+pub const ATLASSIAN_SUITE: &str = include_str!("../../../atlassian-plugin/conformance.json");
+
+/// How to print the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A table people read (colour on a terminal).
+    Table,
+    /// JSON.
+    Json,
+    /// JUnit XML.
+    Junit,
+}
+
+/// What `conform` runs.
+#[derive(Debug)]
+pub struct ConformArgs {
+    /// The plugin; default: the suite's, else the Atlassian plugin beside this binary.
+    pub plugin: Option<PathBuf>,
+    /// The connector configuration file; default: the suite's.
+    pub config: Option<PathBuf>,
+    /// The suite file; default: the Atlassian plugin's, against the embedded simulator.
+    pub suite: Option<PathBuf>,
+    /// Only checks whose name contains this.
+    pub only: Option<String>,
+    /// The report format.
+    pub format: Format,
+    /// Where to write the report; default stdout.
+    pub out: Option<PathBuf>,
+}
+
+fn usage(message: String) -> CliError {
+    CliError::Usage(message)
+}
+
+/// Fills the simulator's generated values into a suite's text.
+fn with_simulator_values(text: &str, sim: &Simulator) -> String {
+    let creds = sim.credentials();
+    text.replace("${user_email}", &creds.user_email)
+        .replace("${user_api_token}", &creds.user_api_token)
+        .replace("${scim_url}", &sim.scim_url())
+        .replace("${site_url}", &sim.site_url())
+}
+
+/// Runs the suite; answers the report.
+pub fn report(args: &ConformArgs) -> Result<Report, CliError> {
+    let suite_text = match &args.suite {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| usage(format!("{}: cannot read the suite: {e}", path.display())))?,
+        None => ATLASSIAN_SUITE.to_owned(),
+    };
+    let parse = |text: &str| -> Result<Suite, CliError> {
+        let mut suite: Suite = serde_json::from_str(text)
+            .map_err(|e| usage(format!("not a conformance suite: {e}")))?;
+        if let Some(dir) = args.suite.as_deref().and_then(Path::parent) {
+            suite.plugin = suite.plugin.map(|p| dir.join(p));
+            suite.config_file = suite.config_file.map(|p| dir.join(p));
+        }
+        Ok(suite)
+    };
+    let mut suite = parse(&suite_text)?;
+    let simulator = if suite.simulator {
+        let sim = Simulator::start(SimConfig {
+            users: 25,
+            groups: 3,
+            ..SimConfig::default()
+        })?;
+        suite = parse(&with_simulator_values(&suite_text, &sim))?;
+        Some(sim)
+    } else {
+        None
+    };
+    let plugin_path = args
+        .plugin
+        .clone()
+        .or_else(|| suite.plugin.clone())
+        .or_else(plugin::bundled_atlassian_plugin)
+        .ok_or_else(|| usage(format!("no plugin given and {} is not built beside this binary; run `cargo build --release --workspace`", plugin::ATLASSIAN_PLUGIN_FILE)))?;
+    let library = plugin::load(&plugin_path)?;
+    let file_config = match args.config.as_ref().or(suite.config_file.as_ref()) {
+        Some(path) => Some(plugin::read_config(path)?),
+        None => None,
+    };
+    let config = match (&simulator, file_config, &suite.config) {
+        (Some(sim), file, patch) => {
+            let base = conformance::patch_config(
+                &sim.plugin_config(),
+                file.as_ref().unwrap_or(&Value::Null),
+            );
+            conformance::patch_config(&base, patch.as_ref().unwrap_or(&Value::Null))
+        }
+        (None, Some(file), _) => file,
+        (None, None, Some(config)) => config.clone(),
+        (None, None, None) => {
+            return Err(usage(
+                "no configuration: pass --config FILE or give the suite a `config`".into(),
+            ));
+        }
+    };
+    let faults = simulator.as_ref().map(|s| s as &dyn FaultControl);
+    let selection = Selection {
+        only: args.only.clone(),
+    };
+    Ok(conformance::run(
+        Target {
+            library,
+            config,
+            suite,
+            faults,
+        },
+        &selection,
+    ))
+}
+
+/// Runs the suite, prints or writes the report; fails when a check failed.
+pub fn run(args: ConformArgs) -> Result<(), CliError> {
+    let report = report(&args)?;
+    let colour = args.out.is_none()
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none();
+    let text = match args.format {
+        Format::Table => report.table(colour),
+        Format::Json => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
+        Format::Junit => report.junit(),
+    };
+    match &args.out {
+        Some(path) => {
+            std::fs::write(path, &text)?;
+            eprintln!(
+                "{} passed, {} failed, {} skipped; report written to {}",
+                report.passed,
+                report.failed,
+                report.skipped,
+                path.display()
+            );
+        }
+        None => print!("{text}"),
+    }
+    if report.ok() {
+        Ok(())
+    } else {
+        Err(CliError::Failed(format!(
+            "{} conformance check(s) failed",
+            report.failed
+        )))
+    }
+}
