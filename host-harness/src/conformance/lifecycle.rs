@@ -274,7 +274,7 @@ fn update_deltas(ctx: &mut Ctx, class: &str) -> CheckResult {
             .update(&op)
             .map_err(|e| format!("removing an absent value failed: {e}"))?;
         let got = get(ctx, class, &uid)?;
-        ensure(got.attributes.get(&single.attribute).is_some(), || {
+        ensure(got.attributes.contains_key(&single.attribute), || {
             "removing an absent value cleared the attribute".into()
         })?;
         done.push(format!(

@@ -12,12 +12,15 @@ use serde_json::Value;
 use super::Ctx;
 use super::check::{Broken, Check, CheckResult, Outcome, ensure};
 
+/// A check body run for one class.
+type ClassCheck = fn(&mut Ctx, &str) -> CheckResult;
+
 /// The search checks of every class the manifest declares.
 pub fn checks(manifest: &Manifest) -> Vec<Check> {
     let mut checks = Vec::new();
     for class in manifest.capabilities.classes.keys() {
         let class = class.0.clone();
-        let names: [(&str, fn(&mut Ctx, &str) -> CheckResult); 6] = [
+        let names: [(&str, ClassCheck); 6] = [
             ("eq_uid_and_name", eq_uid_and_name),
             ("and_filter", and_filter),
             ("empty_result", empty_result),
