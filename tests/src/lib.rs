@@ -96,3 +96,19 @@ pub fn host_harness() -> PathBuf {
     };
     built(profile_dir().join(name))
 }
+
+/// The conformance suite a fixture ships, in `tests/fixtures/<name>/conformance.json`.
+pub fn fixture_suite(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
+        .join("conformance.json")
+}
+
+/// A file of the workspace, by its path from the workspace root.
+pub fn workspace_file(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .join(path)
+}

@@ -10,22 +10,21 @@ use serde_json::json;
 fn a_panicking_operation_returns_internal_and_the_host_keeps_working() {
     let lib = load(&broken_connector());
     let client = lib.open(&json!({"api_token": "t0ps3cret"})).unwrap();
-    let created = client.create(&OpCreate::new("user", "ada")).unwrap();
-
+    let created = client
+        .create(&OpCreate::new("user", "ada").attr("email", "ada@x.io"))
+        .unwrap();
     for _ in 0..3 {
-        let err = client
-            .get(&OpGet::new("user", created.uid.clone()))
-            .unwrap_err();
+        let err = client.test().unwrap_err();
         assert_eq!(err.kind, ErrorKind::Internal, "{err}");
-        assert!(err.message.contains("get of `b-1` always panics"), "{err}");
-        assert_eq!(
-            err.details["panic"],
-            "broken-fixture: get of `b-1` always panics"
-        );
+        assert!(err.message.contains("test always panics"), "{err}");
+        assert_eq!(err.details["panic"], "broken-fixture: test always panics");
     }
     // The same instance still serves other operations.
-    let next = client.create(&OpCreate::new("user", "grace")).unwrap();
-    assert_eq!(next.uid.as_str(), "b-2");
+    let got = client
+        .get(&OpGet::new("user", created.uid.clone()))
+        .unwrap()
+        .object;
+    assert_eq!(got.name, "ada");
 }
 
 #[test]

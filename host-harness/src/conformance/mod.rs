@@ -431,5 +431,14 @@ pub fn run(target: Target<'_>, selection: &Selection) -> Report {
             duration: t.elapsed(),
         });
     }
+    // Reasons quote the connector's errors; whatever the connector leaked stays out of the report.
+    let secrets = hygiene::secret_values(&ctx);
+    for check in &mut report.checks {
+        for secret in &secrets {
+            check.reason = check
+                .reason
+                .replace(secret.as_str(), connector_api::REDACTED);
+        }
+    }
     report.finish(started.elapsed())
 }

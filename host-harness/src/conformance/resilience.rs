@@ -152,7 +152,9 @@ pub fn checks() -> Vec<Check> {
                 match client.get(&OpGet::new(class.as_str(), "conformance-no-such-uid")) {
                     Err(e) if e.kind.as_str() == want => ctx.record_error(&e),
                     other => {
-                        return Err(format!("{}: expected `{want}`, got {other:?}", bad.name).into());
+                        return Err(
+                            format!("{}: expected `{want}`, got {other:?}", bad.name).into()
+                        );
                     }
                 }
             }

@@ -1,0 +1,190 @@
+//! The conformance suite against the real libraries: the Atlassian plugin (embedded simulator)
+//! and the example connector pass it whole; the broken fixture fails exactly its four planted
+//! defects, each with a useful reason; the JUnit report is well-formed XML.
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+use connector_tests::{
+    broken_connector, fixture_suite, host_harness, memory_connector, workspace_file,
+};
+use host_harness::cli::conform::{ConformArgs, Format, report};
+use host_harness::conformance::Report;
+use host_harness::conformance::check::Status;
+
+fn run(plugin: Option<std::path::PathBuf>, suite: Option<std::path::PathBuf>) -> Report {
+    report(&ConformArgs {
+        plugin,
+        config: None,
+        suite,
+        only: None,
+        format: Format::Table,
+        out: None,
+    })
+    .expect("the suite runs")
+}
+
+fn named(report: &Report, status: Status) -> BTreeSet<String> {
+    report
+        .checks
+        .iter()
+        .filter(|c| c.status == status)
+        .map(|c| c.name.clone())
+        .collect()
+}
+
+fn reason<'a>(report: &'a Report, name: &str) -> &'a str {
+    &report
+        .checks
+        .iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no check {name}"))
+        .reason
+}
+
+#[test]
+fn the_atlassian_plugin_passes_against_the_simulator() {
+    let report = run(Some(connector_tests::atlassian_plugin()), None);
+    assert!(report.ok(), "{}", report.table(false));
+    let passed = named(&report, Status::Pass);
+    for must in [
+        "boundary.panic_contained",
+        "boundary.timeout_honoured",
+        "boundary.cancellation_honoured",
+        "connection.bad_credentials_named",
+        "lifecycle.user.duplicate_create",
+        "lifecycle.group.duplicate_create",
+        "membership.add_remove_both_sides",
+        "search.user.paging",
+        "resilience.retry_after_honoured",
+        "resilience.server_errors_retried",
+        "resilience.lost_create_not_duplicated",
+        "resilience.credentials_mapped",
+        "resilience.dead_endpoint_fails_fast",
+        "hygiene.cleanup",
+        "hygiene.no_secret_leaked",
+    ] {
+        assert!(
+            passed.contains(must),
+            "{must} did not pass:\n{}",
+            report.table(false)
+        );
+    }
+    assert!(report.passed >= 45, "{}", report.table(false));
+    for skipped in report.checks.iter().filter(|c| c.status == Status::Skip) {
+        assert!(!skipped.reason.is_empty());
+    }
+}
+
+#[test]
+fn the_example_connector_passes_its_suite() {
+    let report = run(
+        Some(memory_connector()),
+        Some(workspace_file(
+            "connector-api/examples/memory_connector.conformance.json",
+        )),
+    );
+    assert!(report.ok(), "{}", report.table(false));
+    assert!(report.passed >= 40, "{}", report.table(false));
+    // Only what the in-memory target cannot do is skipped, and each skip says why.
+    for c in report.checks.iter().filter(|c| c.status == Status::Skip) {
+        assert!(
+            c.name.starts_with("resilience.") || c.name == "connection.bad_credentials_named",
+            "{}: {}",
+            c.name,
+            c.reason
+        );
+    }
+}
+
+#[test]
+fn the_broken_fixture_fails_exactly_its_planted_defects() {
+    let report = run(
+        Some(broken_connector()),
+        Some(fixture_suite("broken-connector")),
+    );
+    let failed = named(&report, Status::Fail);
+    let expected: BTreeSet<String> = [
+        "connection.test_passes",
+        "lifecycle.user.unknown_uid",
+        "search.user.paging",
+        "hygiene.no_secret_leaked",
+    ]
+    .map(String::from)
+    .into();
+    assert_eq!(failed, expected, "{}", report.table(false));
+    assert!(reason(&report, "connection.test_passes").contains("panicked"));
+    assert!(
+        reason(&report, "lifecycle.user.unknown_uid").contains("update of an unknown uid answered")
+    );
+    assert!(reason(&report, "search.user.paging").contains("duplicates"));
+    assert!(reason(&report, "hygiene.no_secret_leaked").contains("contain a configured secret"));
+    let everything =
+        serde_json::to_string(&report).unwrap() + &report.table(false) + &report.junit();
+    assert!(
+        !everything.contains("broken-fixture-secret-token"),
+        "the report repeats the leaked secret"
+    );
+}
+
+#[test]
+fn junit_reports_are_well_formed_xml() {
+    let report = run(
+        Some(broken_connector()),
+        Some(fixture_suite("broken-connector")),
+    );
+    let xml = report.junit();
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    let (mut cases, mut failures, mut skipped) = (0, 0, 0);
+    loop {
+        match reader.read_event().expect("well-formed XML") {
+            quick_xml::events::Event::Eof => break,
+            quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e) => {
+                match e.name().as_ref() {
+                    b"testcase" => cases += 1,
+                    b"failure" => failures += 1,
+                    b"skipped" => skipped += 1,
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(
+        (cases, failures, skipped),
+        (report.checks.len(), report.failed, report.skipped)
+    );
+}
+
+#[test]
+fn the_command_line_exits_by_the_result() {
+    let ok = Command::new(host_harness())
+        .args(["conform", memory_connector().to_str().unwrap(), "--suite"])
+        .arg(workspace_file(
+            "connector-api/examples/memory_connector.conformance.json",
+        ))
+        .args(["--only", "lifecycle.user"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let table = String::from_utf8_lossy(&ok.stdout);
+    assert!(
+        table.contains("lifecycle.user.create_and_read_back") && !table.contains("search."),
+        "{table}"
+    );
+    assert!(!table.contains("\u{1b}["), "no colour when piped");
+    let bad = Command::new(host_harness())
+        .args(["conform", broken_connector().to_str().unwrap(), "--suite"])
+        .arg(fixture_suite("broken-connector"))
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&bad.stdout).expect("JSON report");
+    assert_eq!(json["failed"], 4);
+}
