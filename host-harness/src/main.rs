@@ -157,6 +157,31 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Reconcile: stream every object of a class to JSON Lines, with a progress bar on a
+    /// terminal (objects, rate, ETA once the connector announces a total) and a summary.
+    ///
+    /// Example:
+    ///   host-harness recon target/release/libatlassian_plugin.so --config atlassian.json --out users.jsonl
+    #[command(verbatim_doc_comment)]
+    Recon {
+        /// The connector library.
+        plugin: PathBuf,
+        /// The configuration, a JSON file.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// The object class.
+        #[arg(long, default_value = "user")]
+        class: String,
+        /// Write JSON Lines here instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The page size to ask the connector for.
+        #[arg(long)]
+        page_size: Option<u32>,
+        /// The time the whole reconciliation may take, in seconds.
+        #[arg(long, value_name = "SECONDS")]
+        timeout: Option<u64>,
+    },
     /// Measure; print figures (a table, or JSON with --json).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -208,6 +233,21 @@ fn run(command: Command) -> Result<(), CliError> {
             out,
         }),
         Command::Validate { plugin, config } => cli::check::validate(&plugin, &config),
+        Command::Recon {
+            plugin,
+            config,
+            class,
+            out,
+            page_size,
+            timeout,
+        } => cli::recon::run(cli::recon::ReconArgs {
+            plugin,
+            config,
+            class,
+            out,
+            page_size,
+            timeout: timeout.map(Duration::from_secs),
+        }),
         Command::Test {
             plugin,
             config,

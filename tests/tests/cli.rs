@@ -137,3 +137,52 @@ fn call_runs_operations_and_prints_errors_as_json() {
     std::fs::remove_file(&config).ok();
     std::fs::remove_file(&bad).ok();
 }
+
+#[test]
+fn recon_streams_every_object_to_json_lines() {
+    let sim = host_harness::sim::Simulator::start(host_harness::sim::SimConfig {
+        users: 321,
+        groups: 4,
+        ..Default::default()
+    })
+    .unwrap();
+    let dir = std::env::temp_dir();
+    let config = config_file(&dir, "recon", sim.plugin_config());
+    let out = dir.join(format!("recon-{}.jsonl", std::process::id()));
+    let plugin = connector_tests::atlassian_plugin();
+    let run = run(&[
+        "recon",
+        plugin.to_str().unwrap(),
+        "--config",
+        &config,
+        "--page-size",
+        "50",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let stderr = text(&run.stderr);
+    assert!(
+        stderr.contains("321 user objects") && stderr.contains("announced 321"),
+        "{stderr}"
+    );
+    let lines = std::fs::read_to_string(&out).unwrap();
+    let uids: std::collections::BTreeSet<String> = lines
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<connector_api::ConnectorObject>(l)
+                .expect("one object per line")
+                .uid
+                .0
+        })
+        .collect();
+    assert_eq!((lines.lines().count(), uids.len()), (321, 321));
+    for secret in [
+        &sim.credentials().directory_api_key,
+        &sim.credentials().admin_api_token,
+    ] {
+        assert!(!lines.contains(secret.as_str()) && !stderr.contains(secret.as_str()));
+    }
+    std::fs::remove_file(&out).ok();
+    std::fs::remove_file(&config).ok();
+}

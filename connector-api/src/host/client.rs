@@ -101,7 +101,17 @@ impl std::fmt::Debug for ConnectorClient {
     }
 }
 
-type BatchFn<'f> = dyn FnMut(Vec<ConnectorObject>) -> ControlFlow<()> + Send + 'f;
+/// What a streamed search delivers.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SearchEvent {
+    /// The next objects, in order.
+    Objects(Vec<ConnectorObject>),
+    /// The number of objects the search will return, once the connector knows it.
+    Total(u64),
+}
+
+type EventFn<'f> = dyn FnMut(SearchEvent) -> ControlFlow<()> + Send + 'f;
 
 impl ConnectorClient {
     pub(crate) fn new(obj: ConnectorBox, manifest: Manifest) -> Self {
@@ -174,8 +184,21 @@ impl ConnectorClient {
         options: &CallOptions,
         mut on_batch: impl FnMut(Vec<ConnectorObject>) -> ControlFlow<()> + Send,
     ) -> Result<RpSearch> {
+        self.search_stream(op, options, |event| match event {
+            SearchEvent::Objects(batch) => on_batch(batch),
+            SearchEvent::Total(_) => ControlFlow::Continue(()),
+        })
+    }
+
+    /// Runs a search, handing batches and the announced total to `on_event` in order.
+    pub fn search_stream(
+        &self,
+        op: &OpSearch,
+        options: &CallOptions,
+        mut on_event: impl FnMut(SearchEvent) -> ControlFlow<()> + Send,
+    ) -> Result<RpSearch> {
         self.check_capability(OpSearch::NAME, Some(op.class.as_str()), op)?;
-        let reply = self.cross(OpSearch::NAME, op, options, Some(&mut on_batch))?;
+        let reply = self.cross(OpSearch::NAME, op, options, Some(&mut on_event))?;
         decode_reply(OpSearch::NAME, &reply)
     }
 
@@ -266,7 +289,7 @@ impl ConnectorClient {
         operation: &str,
         request: &T,
         options: &CallOptions,
-        on_batch: Option<&mut BatchFn<'_>>,
+        on_event: Option<&mut EventFn<'_>>,
     ) -> Result<RString> {
         let envelope = RequestEnvelope {
             protocol: PROTOCOL_VERSION,
@@ -282,7 +305,7 @@ impl ConnectorClient {
             ))
         })?;
         let side = HostSide {
-            on_batch: Mutex::new(on_batch),
+            on_event: Mutex::new(on_event),
             cancel: options.cancel.clone(),
             failure: Mutex::new(None),
         };
@@ -311,7 +334,7 @@ fn decode_reply<T: serde::de::DeserializeOwned>(operation: &str, reply: &RString
 
 /// The host's side of a call: receives events, reports cancellation.
 struct HostSide<'f, 'g> {
-    on_batch: Mutex<Option<&'f mut BatchFn<'g>>>,
+    on_event: Mutex<Option<&'f mut EventFn<'g>>>,
     cancel: Option<CancelToken>,
     failure: Mutex<Option<ConnectorError>>,
 }
@@ -336,15 +359,20 @@ impl HostSide<'_, '_> {
         };
         match event {
             Event::Objects { objects } => {
-                let mut guard = self.on_batch.lock().unwrap_or_else(|p| p.into_inner());
+                let mut guard = self.on_event.lock().unwrap_or_else(|p| p.into_inner());
                 match guard.as_mut() {
-                    Some(on_batch) => on_batch(objects).is_continue(),
+                    Some(on_event) => on_event(SearchEvent::Objects(objects)).is_continue(),
                     None => self.fail(ConnectorError::internal(
                         "the connector sent objects outside a search",
                     )),
                 }
             }
-            Event::Total { .. } => true,
+            Event::Total { total } => {
+                let mut guard = self.on_event.lock().unwrap_or_else(|p| p.into_inner());
+                guard
+                    .as_mut()
+                    .is_none_or(|on_event| on_event(SearchEvent::Total(total)).is_continue())
+            }
             Event::Log { level, message } => {
                 log_event(&level, &message);
                 true

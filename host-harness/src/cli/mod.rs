@@ -5,6 +5,7 @@ pub mod call;
 pub mod check;
 pub mod conform;
 pub mod inspect;
+pub mod recon;
 pub mod sim;
 
 use std::process::ExitCode;

@@ -1,0 +1,144 @@
+//! `host-harness recon`: stream every object of a class to JSON Lines, with progress and a summary.
+
+use std::io::{BufWriter, IsTerminal, Write};
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use connector_api::host::{CallOptions, SearchEvent};
+use connector_api::ops::OpSearch;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::CliError;
+use crate::plugin;
+
+/// What `recon` reads.
+#[derive(Debug)]
+pub struct ReconArgs {
+    /// The plugin.
+    pub plugin: PathBuf,
+    /// The configuration file.
+    pub config: PathBuf,
+    /// The class.
+    pub class: String,
+    /// Where to write JSON Lines; stdout when absent.
+    pub out: Option<PathBuf>,
+    /// The page size to ask for.
+    pub page_size: Option<u32>,
+    /// The time the whole reconciliation may take.
+    pub timeout: Option<Duration>,
+}
+
+/// What a reconciliation did.
+#[derive(Debug, Clone, Copy)]
+pub struct ReconSummary {
+    /// Objects written.
+    pub objects: u64,
+    /// The total the connector announced, if any.
+    pub total: Option<u64>,
+    /// Whether the search ran to the end.
+    pub complete: bool,
+    /// How long it took.
+    pub elapsed: Duration,
+}
+
+fn progress(to_terminal: bool) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(
+        None,
+        if to_terminal {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        },
+    );
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {human_pos} objects  {per_sec}  {wide_bar} {percent}%  ETA {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+/// Streams every object of the class to `out` (or stdout).
+pub fn reconcile(args: &ReconArgs) -> Result<ReconSummary, CliError> {
+    let library = plugin::load(&args.plugin)?;
+    let config = plugin::read_config(&args.config)?;
+    let client = library.open(&config)?;
+    let sink: Box<dyn Write + Send> = match &args.out {
+        Some(path) => Box::new(
+            std::fs::File::create(path)
+                .map_err(|e| CliError::Usage(format!("{}: cannot write: {e}", path.display())))?,
+        ),
+        None => Box::new(std::io::stdout()),
+    };
+    let mut out = BufWriter::with_capacity(1 << 16, sink);
+    let bar = progress(std::io::stderr().is_terminal());
+    let started = Instant::now();
+    let mut op = OpSearch::new(args.class.as_str());
+    if let Some(p) = args.page_size {
+        op = op.page_size(p);
+    }
+    let (mut objects, mut total, mut write_error) = (0u64, None, None);
+    let reply = client.search_stream(
+        &op,
+        &CallOptions::default().with_timeout(args.timeout),
+        |event| {
+            match event {
+                SearchEvent::Total(n) => {
+                    total = Some(n);
+                    bar.set_length(n);
+                }
+                SearchEvent::Objects(batch) => {
+                    for object in &batch {
+                        let line = serde_json::to_string(object).unwrap_or_default();
+                        if let Err(e) = writeln!(out, "{line}") {
+                            write_error = Some(e);
+                            return ControlFlow::Break(());
+                        }
+                    }
+                    objects += batch.len() as u64;
+                    bar.set_position(objects);
+                }
+                _ => {}
+            }
+            ControlFlow::Continue(())
+        },
+    );
+    bar.finish_and_clear();
+    if let Some(e) = write_error {
+        return Err(CliError::Io(e));
+    }
+    let reply = reply?;
+    out.flush()?;
+    Ok(ReconSummary {
+        objects,
+        total,
+        complete: reply.complete,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Runs `recon` and prints the summary on stderr.
+pub fn run(args: ReconArgs) -> Result<(), CliError> {
+    let summary = reconcile(&args)?;
+    let secs = summary.elapsed.as_secs_f64().max(1e-9);
+    let dest = args
+        .out
+        .as_deref()
+        .map_or_else(|| "stdout".to_owned(), |p: &Path| p.display().to_string());
+    eprintln!(
+        "{} {} objects to {} in {:.2} s ({:.0} objects/s){}{}",
+        summary.objects,
+        args.class,
+        dest,
+        secs,
+        summary.objects as f64 / secs,
+        summary
+            .total
+            .map_or(String::new(), |t| format!("; the connector announced {t}")),
+        if summary.complete { "" } else { "; INCOMPLETE" },
+    );
+    Ok(())
+}
