@@ -79,10 +79,17 @@ fn groups_lifecycle_with_batched_members() {
         ErrorKind::Unsupported,
         "refused before crossing: rename is not declared"
     );
-    let err = c.create(&OpCreate::new("group", "engineers")).unwrap_err();
-    assert_eq!(
-        (err.kind, err.existing_uid()),
-        (ErrorKind::AlreadyExists, Some(g.as_str()))
+    // The name is a group's identity: a second create adopts the group, adding its members.
+    let again = c
+        .create(&OpCreate::new("group", "engineers").attr("members", json!([all[149]])))
+        .unwrap();
+    assert_eq!((again.uid.clone(), again.adopted), (g.clone(), true));
+    let got = c.get(&OpGet::new("group", g.clone())).unwrap().object;
+    assert!(
+        got.attributes["members"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(all[149]))
     );
     let err = c
         .create(&OpCreate::new("group", "jira-software-users"))
