@@ -537,11 +537,25 @@ impl AtlassianConnector {
             Some((a, f)) => (Some(*a), Some(f.as_str())),
             None => (None, None),
         };
-        let access = if wants_access && server.is_none() {
-            Some(self.access_index(deadline).await?)
-        } else {
-            None
-        };
+        if server.is_none() {
+            let access = if wants_access {
+                Some(Arc::new(self.access_index(deadline).await?))
+            } else {
+                None
+            };
+            let scan = crate::reconcile::UserScan {
+                scim: self.scim.clone(),
+                access,
+                page_size,
+                concurrency: self.config.concurrency as usize,
+                filter,
+                attributes_to_get: op.attributes_to_get.clone(),
+                deadline,
+            };
+            let (sent, complete) = scan.run(sink).await?;
+            return Ok(RpSearch::new(sent, complete));
+        }
+        let access: Option<crate::reconcile::AccessIndex> = None;
         let mut seen: HashSet<String> = HashSet::new();
         let mut start = 1u64;
         let mut sent = 0u64;
@@ -594,25 +608,19 @@ impl AtlassianConnector {
         Ok(RpSearch::new(sent, true))
     }
 
-    /// Who is in each default group, read once per full search (Jira pages of 50).
-    async fn access_index(&self, deadline: Instant) -> Result<AccessIndex> {
-        let mut index = AccessIndex::default();
+    /// Who is in each default group, read once per full search, pages fetched concurrently.
+    async fn access_index(&self, deadline: Instant) -> Result<crate::reconcile::AccessIndex> {
+        let mut groups = Vec::new();
         for name in &self.config.default_group_names {
-            let id = self.site_group_id(name, deadline).await?;
-            let mut members = HashSet::new();
-            let mut start = 0u64;
-            loop {
-                let page = self.jira.members(&id, start, deadline).await?;
-                let n = page.account_ids.len() as u64;
-                members.extend(page.account_ids);
-                start += n;
-                if page.is_last || n == 0 {
-                    break;
-                }
-            }
-            index.groups.push((name.clone(), members));
+            groups.push((name.clone(), self.site_group_id(name, deadline).await?));
         }
-        Ok(index)
+        crate::reconcile::access_index(
+            &self.jira,
+            groups,
+            self.config.concurrency as usize,
+            deadline,
+        )
+        .await
     }
 
     // ----- groups ---------------------------------------------------------------------------
@@ -795,22 +803,6 @@ impl AtlassianConnector {
     }
 }
 
-/// The memberships of every default group, for a full search.
-#[derive(Debug, Default)]
-struct AccessIndex {
-    groups: Vec<(String, HashSet<String>)>,
-}
-
-impl AccessIndex {
-    fn of(&self, account: &str) -> Vec<String> {
-        self.groups
-            .iter()
-            .filter(|(_, m)| m.contains(account))
-            .map(|(n, _)| n.clone())
-            .collect()
-    }
-}
-
 fn user_attribute_names() -> Vec<&'static str> {
     let mut names: Vec<&str> = mapping::USER_ATTRIBUTES.iter().map(|a| a.name).collect();
     names.extend([mapping::ACCOUNT_ID, GROUPS, PRODUCT_ACCESS]);
@@ -889,6 +881,7 @@ impl Connector for AtlassianConnector {
         let http = Arc::new(Http::new(
             Duration::from_secs(config.request_timeout_secs),
             config.retry_budget,
+            config.concurrency as usize,
             redactor,
         )?);
         let scim_api = Api::new(

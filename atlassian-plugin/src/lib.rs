@@ -10,12 +10,14 @@
 //! - [`scim`]: the SCIM directory client; [`site`]: the Jira and Confluence clients.
 //! - [`http`]: the one HTTP client, retries, and status-to-error mapping.
 //! - [`mapping`]: connector objects to and from SCIM; [`schema`]: the classes and attributes.
+//! - [`reconcile`]: full searches, pages fetched concurrently and delivered in order.
 //! - [`test_connection`]: every credential and permission checked; [`runtime`]: the plugin's tokio.
 
 pub mod config;
 pub mod connector;
 pub mod http;
 pub mod mapping;
+pub mod reconcile;
 pub mod runtime;
 pub mod schema;
 pub mod scim;

@@ -5,6 +5,7 @@
 //! never forwarded), bodies are size-limited, and 429/5xx and transport failures are retried per
 //! [`retry::RetryPolicy`] inside the operation's deadline.
 
+pub mod governor;
 pub mod retry;
 
 use std::time::{Duration, Instant};
@@ -17,6 +18,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use url::Url;
 
+use governor::Governor;
 use retry::{RetryPolicy, retryable_status, server_wait};
 
 /// The largest response body read; more is an error, never an allocation.
@@ -172,11 +174,18 @@ pub struct Http {
     policy: RetryPolicy,
     request_timeout: Duration,
     redactor: Redactor,
+    governor: Governor,
 }
 
 impl Http {
-    /// A client with rustls, no redirects, the given per-request timeout and retry budget.
-    pub fn new(request_timeout: Duration, retry_budget: u32, redactor: Redactor) -> Result<Http> {
+    /// A client with rustls, no redirects, the given per-request timeout and retry budget, and at
+    /// most `concurrency` requests in flight.
+    pub fn new(
+        request_timeout: Duration,
+        retry_budget: u32,
+        concurrency: usize,
+        redactor: Redactor,
+    ) -> Result<Http> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(request_timeout.min(Duration::from_secs(10)))
@@ -185,6 +194,7 @@ impl Http {
                 env!("CARGO_PKG_VERSION")
             ))
             .pool_idle_timeout(Duration::from_secs(60))
+            .pool_max_idle_per_host(concurrency.max(1) * 2)
             .build()
             .map_err(|e| {
                 ConnectorError::internal(format!("the HTTP client could not be built: {e}"))
@@ -194,7 +204,13 @@ impl Http {
             policy: RetryPolicy::new(retry_budget),
             request_timeout,
             redactor,
+            governor: Governor::new(concurrency),
         })
+    }
+
+    /// The rate governor shared by every request of this connector.
+    pub fn governor(&self) -> &Governor {
+        &self.governor
     }
 
     /// The secret scrubber of this connector.
@@ -220,9 +236,16 @@ impl Http {
             if remaining.is_zero() {
                 return Err(self.deadline_error(api, &request, maybe_applied));
             }
+            let permit = self.governor.acquire().await;
             let outcome = self
                 .attempt(api, &request, remaining.min(self.request_timeout))
                 .await;
+            drop(permit);
+            match &outcome {
+                Ok(reply) if reply.status.as_u16() == 429 => self.governor.on_throttle(),
+                Ok(reply) if reply.status.is_success() => self.governor.on_success(),
+                _ => {}
+            }
             let wait = match &outcome {
                 Ok(reply) if retryable_status(reply.status) => {
                     server_wait(&reply.headers).unwrap_or_else(|| self.policy.backoff(attempt))
