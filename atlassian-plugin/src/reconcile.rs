@@ -4,7 +4,7 @@
 //! The first page gives the total and the page size the server really uses (`itemsPerPage` is
 //! not trusted). The other pages are fetched on the plugin's runtime workers, at most
 //! `concurrency` at a time (and as fast as the rate governor allows), parsed and mapped there,
-//! and delivered in order. Consecutive pages overlap by a tenth, and the overlap is de-duplicated
+//! and delivered in order. Consecutive pages overlap by a twentieth, de-duplicated
 //! against the previous page: a user deleted earlier in the directory during the search shifts
 //! the offsets without opening a gap. Dropping the stream (early stop) aborts what is in flight.
 
@@ -188,7 +188,7 @@ impl UserScan {
         if effective == 0 || effective >= total {
             return Ok((sent, true));
         }
-        let overlap = (effective / 10).min(effective - 1);
+        let overlap = effective.div_ceil(20).min(effective - 1);
         let step = effective - overlap;
         let starts: Vec<u64> = (1..)
             .map(|k| 1 + k * step)

@@ -8,6 +8,11 @@ use clap::{Parser, Subcommand};
 use host_harness::cli::{self, CliError};
 use tracing_subscriber::EnvFilter;
 
+// The harness decodes and drops millions of small objects across threads (and embeds the
+// simulator); mimalloc avoids glibc's arena contention there.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Load an IDHub connector library and drive it through the real ABI.
 ///
 /// Exit codes: 0 success, 1 the connector answered an error, 2 bad command line or
@@ -182,24 +187,50 @@ enum Command {
         #[arg(long, value_name = "SECONDS")]
         timeout: Option<u64>,
     },
-    /// Measure; print figures (a table, or JSON with --json).
-    #[command(subcommand)]
-    Bench(BenchCommand),
-}
-
-#[derive(Debug, Subcommand)]
-enum BenchCommand {
-    /// The round trip of a trivial operation (a `get`) through a connector library.
+    /// Measure against the embedded simulator: figures and ratios, in one process and one run.
     ///
-    /// Uses the example connector built beside this binary unless --plugin names another
-    /// library that accepts the example's configuration.
-    Ffi {
-        /// The connector library to measure.
-        #[arg(long)]
-        plugin: Option<PathBuf>,
-        /// Calls to measure, after a warm-up of up to 1000.
+    /// Scenarios (all when none is named): recon (plugin vs a plain client fetching the same
+    /// pages), recon-latency (vs pages x latency / concurrency, and vs one request at a time),
+    /// memory (peak RSS at 10,000 and N users), provision (creates with grants under a rate
+    /// limit), ffi (round trip of a trivial operation through a library).
+    ///
+    /// Example:
+    ///   host-harness bench recon memory --users 100000 --json
+    #[command(verbatim_doc_comment)]
+    Bench {
+        /// The scenarios to run.
+        #[arg(value_enum)]
+        scenarios: Vec<cli::bench::Scenario>,
+        /// Users for recon and memory.
+        #[arg(long, default_value_t = 100_000)]
+        users: usize,
+        /// Groups seeded.
+        #[arg(long, default_value_t = 1_000)]
+        groups: usize,
+        /// Users for recon-latency.
+        #[arg(long, default_value_t = 20_000)]
+        latency_users: usize,
+        /// Latency per request in recon-latency, in milliseconds.
+        #[arg(long, default_value_t = 20)]
+        latency_ms: u64,
+        /// Requests in flight.
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+        /// Users created in provision.
+        #[arg(long, default_value_t = 2_000)]
+        provision_users: usize,
+        /// Allowed requests per second per credential in provision.
+        #[arg(long, default_value_t = 200.0)]
+        rate: f64,
+        /// Host threads calling create in provision.
+        #[arg(long, default_value_t = 16)]
+        threads: usize,
+        /// Calls measured in ffi.
         #[arg(long, default_value_t = 100_000)]
         calls: usize,
+        /// The Atlassian plugin; default: beside this binary.
+        #[arg(long)]
+        plugin: Option<PathBuf>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -278,11 +309,33 @@ fn run(command: Command) -> Result<(), CliError> {
             faults_file,
             write_config,
         }),
-        Command::Bench(BenchCommand::Ffi {
-            plugin,
+        Command::Bench {
+            scenarios,
+            users,
+            groups,
+            latency_users,
+            latency_ms,
+            concurrency,
+            provision_users,
+            rate,
+            threads,
             calls,
+            plugin,
             json,
-        }) => cli::bench::run_ffi(plugin.as_deref(), calls, json),
+        } => cli::bench::run(cli::bench::BenchArgs {
+            scenarios,
+            users,
+            groups,
+            latency_users,
+            latency_ms,
+            concurrency,
+            provision_users,
+            rate,
+            threads,
+            ffi_calls: calls,
+            plugin,
+            json,
+        }),
         Command::Inspect { plugin, json } => cli::inspect::run(&plugin, json),
         Command::Call {
             plugin,

@@ -20,8 +20,8 @@ use crate::capability::Manifest;
 use crate::error::{ConnectorError, ErrorKind, Result};
 use crate::model::{ConnectorObject, ObjectClass};
 use crate::ops::{
-    Event, OpCreate, OpDelete, OpGet, OpSchema, OpSearch, OpTest, OpUpdate, Operation,
-    RequestEnvelope, RpCreate, RpDelete, RpGet, RpSearch, RpUpdate,
+    OpCreate, OpDelete, OpGet, OpSchema, OpSearch, OpTest, OpUpdate, Operation, RequestEnvelope,
+    RpCreate, RpDelete, RpGet, RpSearch, RpUpdate,
 };
 use crate::report::TestReport;
 use crate::schema::Schema;
@@ -347,36 +347,57 @@ impl HostSide<'_, '_> {
     }
 
     fn handle(&self, event_json: &str) -> bool {
-        let event: Event = match serde_json::from_str(event_json) {
+        // The same JSON as `Event`, read through a flat struct: an internally tagged enum would
+        // make serde buffer every batch into an intermediate tree first.
+        #[derive(serde::Deserialize)]
+        struct WireEvent {
+            event: String,
+            #[serde(default)]
+            objects: Option<Vec<ConnectorObject>>,
+            #[serde(default)]
+            total: Option<u64>,
+            #[serde(default)]
+            level: Option<String>,
+            #[serde(default)]
+            message: Option<String>,
+        }
+        let event: WireEvent = match serde_json::from_str(event_json) {
             Ok(event) => event,
-            // An event kind from a newer connector: ignore it, as additive JSON requires.
-            Err(_) if !event_json.contains("\"event\":\"objects\"") => return true,
             Err(e) => {
                 return self.fail(ConnectorError::internal(format!(
-                    "the connector sent a malformed batch of objects: {e}"
+                    "the connector sent a malformed event: {e}"
                 )));
             }
         };
-        match event {
-            Event::Objects { objects } => {
-                let mut guard = self.on_event.lock().unwrap_or_else(|p| p.into_inner());
-                match guard.as_mut() {
-                    Some(on_event) => on_event(SearchEvent::Objects(objects)).is_continue(),
-                    None => self.fail(ConnectorError::internal(
-                        "the connector sent objects outside a search",
-                    )),
-                }
+        let deliver = |event: SearchEvent| {
+            let mut guard = self.on_event.lock().unwrap_or_else(|p| p.into_inner());
+            match guard.as_mut() {
+                Some(on_event) => on_event(event).is_continue(),
+                None => self.fail(ConnectorError::internal(
+                    "the connector sent search results outside a search",
+                )),
             }
-            Event::Total { total } => {
+        };
+        match (event.event.as_str(), event.objects, event.total) {
+            ("objects", Some(objects), _) => deliver(SearchEvent::Objects(objects)),
+            ("objects", None, _) => {
+                self.fail(ConnectorError::internal("an objects event without objects"))
+            }
+            ("total", _, Some(total)) => {
                 let mut guard = self.on_event.lock().unwrap_or_else(|p| p.into_inner());
                 guard
                     .as_mut()
                     .is_none_or(|on_event| on_event(SearchEvent::Total(total)).is_continue())
             }
-            Event::Log { level, message } => {
-                log_event(&level, &message);
+            ("log", _, _) => {
+                log_event(
+                    event.level.as_deref().unwrap_or("info"),
+                    event.message.as_deref().unwrap_or(""),
+                );
                 true
             }
+            // An event kind from a newer connector: ignored, as additive JSON requires.
+            _ => true,
         }
     }
 }

@@ -1,30 +1,433 @@
-//! `host-harness bench`: measured figures, never timed assertions. Scenarios so far: `ffi`.
+//! `host-harness bench`: figures measured against the embedded simulator, never timed tests.
+//!
+//! Scenarios, in one process and one run so that ratios are fair:
+//! - `recon`: a full user reconciliation through the plugin and the ABI, against the limit: a
+//!   plain HTTP client fetching the same pages with the same concurrency and only parsing them.
+//! - `recon-latency`: the same under injected latency, against the theoretical limit
+//!   (pages x latency / concurrency) and against one-request-at-a-time paging.
+//! - `memory`: peak resident memory of a reconciliation, for 10,000 and for N users (a child
+//!   `host-harness recon` process, so the simulator's own memory is not counted).
+//! - `provision`: creates with default-group grants from many host threads under a simulator
+//!   rate limit: achieved rate against the allowed one, failures, duplicates.
+//! - `ffi`: the round trip of a trivial operation through a connector library.
 
+use std::collections::BTreeSet;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use connector_api::ops::OpGet;
+use connector_api::host::{CallOptions, ConnectorClient};
+use connector_api::ops::{OpCreate, OpGet, OpSearch};
+use futures_util::{StreamExt, stream};
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::CliError;
 use crate::plugin;
+use crate::sim::faults::{FaultKind, FaultPlan, FaultRule, RateLimit};
+use crate::sim::{SimConfig, Simulator};
 
-/// The round trip of a trivial operation through a connector library.
+/// The scenarios.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scenario {
+    /// Plugin reconciliation against a plain client.
+    Recon,
+    /// Reconciliation under latency against the theoretical limit.
+    ReconLatency,
+    /// Peak memory for 10,000 and for N users.
+    Memory,
+    /// Creates with grants under a rate limit.
+    Provision,
+    /// The round trip of a trivial operation through the library.
+    Ffi,
+}
+
+/// Options of a bench run.
+#[derive(Debug, Clone)]
+pub struct BenchArgs {
+    /// The scenarios; all when empty.
+    pub scenarios: Vec<Scenario>,
+    /// Users for `recon` and `memory`.
+    pub users: usize,
+    /// Groups seeded.
+    pub groups: usize,
+    /// Users for `recon-latency`.
+    pub latency_users: usize,
+    /// Latency injected per request in `recon-latency`, in ms.
+    pub latency_ms: u64,
+    /// Requests in flight for the plugin and the plain client.
+    pub concurrency: usize,
+    /// Users created in `provision`.
+    pub provision_users: usize,
+    /// Allowed requests per second per credential in `provision`.
+    pub rate: f64,
+    /// Host threads calling create in `provision`.
+    pub threads: usize,
+    /// Calls measured in `ffi`.
+    pub ffi_calls: usize,
+    /// The Atlassian plugin; default: beside this binary.
+    pub plugin: Option<PathBuf>,
+    /// Print JSON.
+    pub json: bool,
+}
+
+/// One scenario's figures.
 #[derive(Debug, Serialize)]
-pub struct FfiFigures {
-    /// The library measured.
-    pub plugin: PathBuf,
-    /// Calls measured (after the warm-up).
-    pub calls: usize,
-    /// Fastest call, in microseconds.
-    pub min_us: f64,
-    /// Median call, in microseconds.
-    pub median_us: f64,
-    /// 99th percentile, in microseconds.
-    pub p99_us: f64,
-    /// Calls per second over the whole run.
-    pub calls_per_sec: f64,
+pub struct Figures {
+    /// The scenario.
+    pub scenario: Scenario,
+    /// Named figures, in order.
+    pub figures: Vec<(String, f64)>,
+    /// The target, as text, and whether it was met.
+    pub target: String,
+    /// Whether the target was met.
+    pub met: bool,
+}
+
+fn atlassian_plugin(args: &BenchArgs) -> Result<PathBuf, CliError> {
+    args.plugin
+        .clone()
+        .or_else(plugin::bundled_atlassian_plugin)
+        .ok_or_else(|| {
+            CliError::Usage(format!(
+                "{} is not built beside this binary; run `cargo build --release --workspace`",
+                plugin::ATLASSIAN_PLUGIN_FILE
+            ))
+        })
+}
+
+fn open(path: &Path, config: Value) -> Result<ConnectorClient, CliError> {
+    Ok(plugin::load(path)?.open(&config)?)
+}
+
+/// Reconciles every user through the plugin; answers (objects, seconds).
+fn plugin_recon(client: &ConnectorClient) -> Result<(u64, f64), CliError> {
+    let started = Instant::now();
+    let mut objects = 0u64;
+    client.search_with(&OpSearch::new("user"), &CallOptions::default(), |batch| {
+        objects += batch.len() as u64;
+        ControlFlow::Continue(())
+    })?;
+    Ok((objects, started.elapsed().as_secs_f64()))
+}
+
+/// The limit: the same SCIM and Jira member pages, same concurrency, only parsed into their
+/// SCIM and Jira types (no mapping to connector objects, no ABI, no join).
+fn limit_recon(sim: &Simulator, concurrency: usize) -> Result<(u64, f64), CliError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let creds = sim.credentials().clone();
+    let (scim, site) = (sim.scim_url(), sim.site_url());
+    let groups: Vec<String> = ["jira-software-users", "confluence-users"]
+        .iter()
+        .filter_map(|n| {
+            sim.state()
+                .store
+                .read()
+                .group_by_name(n)
+                .map(|g| g.id.clone())
+        })
+        .collect();
+    runtime.block_on(async move {
+        let http = reqwest::Client::builder().pool_max_idle_per_host(concurrency * 2).build().map_err(|e| CliError::Failed(e.to_string()))?;
+        let started = Instant::now();
+        /// A SCIM user or a Jira member: the fields a reconciliation reads, the rest skipped.
+        #[derive(serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Item {
+            #[serde(default, alias = "accountId")]
+            id: String,
+            #[serde(default, rename = "userName")]
+            user_name: Option<String>,
+            #[serde(default)]
+            emails: Vec<std::collections::HashMap<String, Value>>,
+            #[serde(default)]
+            name: Option<std::collections::HashMap<String, String>>,
+            #[serde(default, rename = "displayName")]
+            display_name: Option<String>,
+            #[serde(default, rename = "externalId")]
+            external_id: Option<String>,
+            #[serde(default)]
+            active: Option<bool>,
+            #[serde(default)]
+            groups: Vec<std::collections::HashMap<String, String>>,
+            #[serde(default, rename = "urn:scim:schemas:extension:atlassian-external:1.0")]
+            account: Option<std::collections::HashMap<String, String>>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Page {
+            #[serde(default, rename = "totalResults", alias = "total")]
+            total: u64,
+            #[serde(default, rename = "Resources", alias = "values")]
+            items: Vec<Item>,
+        }
+        let get = |url: String, basic: bool| {
+            let req = http.get(url);
+            let req = if basic { req.basic_auth(&creds.admin_email, Some(&creds.admin_api_token)) } else { req.bearer_auth(&creds.directory_api_key) };
+            async move {
+                let body = req.send().await.and_then(|r| r.error_for_status()).map_err(|e| CliError::Failed(e.to_string()))?;
+                let bytes = body.bytes().await.map_err(|e| CliError::Failed(e.to_string()))?;
+                serde_json::from_slice::<Page>(&bytes).map_err(|e| CliError::Failed(e.to_string()))
+            }
+        };
+        for group in &groups {
+            let first = get(format!("{site}/rest/api/3/group/member?groupId={group}&startAt=0&maxResults=50&includeInactiveUsers=true"), true).await?;
+            let total = first.total;
+            let starts: Vec<u64> = (1..).map(|k| k * 50).take_while(|s| *s < total).collect();
+            let mut pages = stream::iter(starts)
+                .map(|s| get(format!("{site}/rest/api/3/group/member?groupId={group}&startAt={s}&maxResults=50&includeInactiveUsers=true"), true))
+                .buffered(concurrency);
+            while let Some(page) = pages.next().await {
+                page?;
+            }
+        }
+        let first = get(format!("{scim}/Users?startIndex=1&count=100"), false).await?;
+        let total = first.total;
+        let mut objects = first.items.len() as u64;
+        let starts: Vec<u64> = (1..).map(|k| 1 + k * 100).take_while(|s| *s <= total).collect();
+        let mut pages = stream::iter(starts).map(|s| get(format!("{scim}/Users?startIndex={s}&count=100"), false)).buffered(concurrency);
+        while let Some(page) = pages.next().await {
+            objects += page?.items.len() as u64;
+        }
+        Ok((objects, started.elapsed().as_secs_f64()))
+    })
+}
+
+fn sim_with(users: usize, groups: usize) -> Result<Simulator, CliError> {
+    Ok(Simulator::start(SimConfig {
+        users,
+        groups,
+        seed: 7,
+        worker_threads: 2,
+        ..SimConfig::default()
+    })?)
+}
+
+fn recon(args: &BenchArgs) -> Result<Figures, CliError> {
+    let sim = sim_with(args.users, args.groups)?;
+    let mut config = sim.plugin_config();
+    config["concurrency"] = json!(args.concurrency);
+    let client = open(&atlassian_plugin(args)?, config)?;
+    // Each side twice, alternating, best run of each: no side profits from the other's warm-up.
+    let (mut limit_objects, mut limit_secs, mut objects, mut secs) = (0, f64::MAX, 0, f64::MAX);
+    for _ in 0..2 {
+        let (n, t) = limit_recon(&sim, args.concurrency)?;
+        (limit_objects, limit_secs) = (n, limit_secs.min(t));
+        let (n, t) = plugin_recon(&client)?;
+        (objects, secs) = (n, secs.min(t));
+    }
+    if objects != args.users as u64 || limit_objects != args.users as u64 {
+        return Err(CliError::Failed(format!(
+            "recon returned {objects} users, the limit {limit_objects}, of {}",
+            args.users
+        )));
+    }
+    let (plugin_rate, limit_rate) = (objects as f64 / secs, limit_objects as f64 / limit_secs);
+    let ratio = plugin_rate / limit_rate;
+    Ok(Figures {
+        scenario: Scenario::Recon,
+        figures: vec![
+            ("users".into(), objects as f64),
+            ("plugin objects/s".into(), plugin_rate),
+            ("limit objects/s".into(), limit_rate),
+            ("ratio".into(), ratio),
+        ],
+        target: "plugin >= 0.8 x limit".into(),
+        met: ratio >= 0.8,
+    })
+}
+
+fn recon_latency(args: &BenchArgs) -> Result<Figures, CliError> {
+    let sim = sim_with(args.latency_users, args.groups.min(100))?;
+    let mut rule = FaultRule::new(FaultKind::Latency, 1.0);
+    rule.latency_ms = args.latency_ms;
+    sim.set_faults(FaultPlan {
+        seed: 1,
+        rules: vec![rule],
+        rate_limit: None,
+    });
+    let plugin_path = atlassian_plugin(args)?;
+    let run = |concurrency: usize| -> Result<(u64, f64, u64), CliError> {
+        let mut config = sim.plugin_config();
+        config["concurrency"] = json!(concurrency);
+        let client = open(&plugin_path, config)?;
+        let before = sim.state().faults.stats()["total"].as_u64().unwrap_or(0);
+        let (objects, secs) = plugin_recon(&client)?;
+        let requests = sim.state().faults.stats()["total"].as_u64().unwrap_or(0) - before;
+        Ok((objects, secs, requests))
+    };
+    let (objects, concurrent, requests) = run(args.concurrency)?;
+    let (_, sequential, _) = run(1)?;
+    let store = sim.state().store.read();
+    let members: u64 = ["jira-software-users", "confluence-users"]
+        .iter()
+        .filter_map(|n| store.group_by_name(n))
+        .map(|g| g.members.len().div_ceil(50) as u64)
+        .sum();
+    drop(store);
+    let pages = (objects as usize).div_ceil(100) as u64 + members;
+    let theoretical = pages as f64 * args.latency_ms as f64 / 1000.0 / args.concurrency as f64;
+    let (vs_limit, speedup) = (concurrent / theoretical, sequential / concurrent);
+    Ok(Figures {
+        scenario: Scenario::ReconLatency,
+        figures: vec![
+            ("users".into(), objects as f64),
+            ("pages needed".into(), pages as f64),
+            ("requests sent".into(), requests as f64),
+            ("wall s".into(), concurrent),
+            ("theoretical s".into(), theoretical),
+            ("one-at-a-time s".into(), sequential),
+            ("wall / theoretical".into(), vs_limit),
+            ("speed-up vs one-at-a-time".into(), speedup),
+        ],
+        target: format!(
+            "wall <= 1.3 x theoretical, >= 6 x faster than one request at a time (concurrency {})",
+            args.concurrency
+        ),
+        met: vs_limit <= 1.3 && speedup >= 6.0,
+    })
+}
+
+/// Peak RSS of a child `host-harness recon` of `users` users, in MiB.
+fn child_peak(args: &BenchArgs, users: usize) -> Result<f64, CliError> {
+    let sim = sim_with(users, args.groups.min(users / 10).max(1))?;
+    let mut config = sim.plugin_config();
+    config["concurrency"] = json!(args.concurrency);
+    let dir = std::env::temp_dir();
+    let config_path = dir.join(format!("bench-memory-{}-{users}.json", std::process::id()));
+    std::fs::write(&config_path, config.to_string())?;
+    let out = Command::new(std::env::current_exe()?)
+        .args([
+            "recon",
+            &atlassian_plugin(args)?.to_string_lossy(),
+            "--config",
+            &config_path.to_string_lossy(),
+            "--out",
+            "/dev/null",
+        ])
+        .env("HOST_HARNESS_REPORT_PEAK_RSS", "1")
+        .output()?;
+    std::fs::remove_file(&config_path).ok();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        return Err(CliError::Failed(format!(
+            "the recon child failed: {stderr}"
+        )));
+    }
+    let kib: f64 = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("peak_rss_kib="))
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| {
+            CliError::Failed(format!("the recon child reported no peak memory: {stderr}"))
+        })?;
+    Ok(kib / 1024.0)
+}
+
+fn memory(args: &BenchArgs) -> Result<Figures, CliError> {
+    let small = child_peak(args, 10_000)?;
+    let large = child_peak(args, args.users)?;
+    let growth = large - small;
+    Ok(Figures {
+        scenario: Scenario::Memory,
+        figures: vec![
+            ("peak MiB at 10,000".into(), small),
+            (format!("peak MiB at {}", args.users), large),
+            ("growth MiB".into(), growth),
+        ],
+        target: "growth < 20 MB".into(),
+        met: growth * 1.048_576 < 20.0,
+    })
+}
+
+fn provision(args: &BenchArgs) -> Result<Figures, CliError> {
+    let sim = sim_with(0, 0)?;
+    let burst = (args.rate / 10.0).max(1.0);
+    sim.set_faults(FaultPlan {
+        seed: 1,
+        rules: vec![],
+        rate_limit: Some(RateLimit {
+            per_second: args.rate,
+            burst,
+        }),
+    });
+    let mut config = sim.plugin_config();
+    config["concurrency"] = json!(args.concurrency);
+    config["retry_budget"] = json!(20);
+    let client = Arc::new(open(&atlassian_plugin(args)?, config)?);
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let threads: Vec<_> = (0..args.threads)
+        .map(|_| {
+            let (client, next, n) = (client.clone(), next.clone(), args.provision_users);
+            std::thread::spawn(move || {
+                let mut failed = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    if i >= n {
+                        return failed;
+                    }
+                    let name = format!("bench{i:05}@acme.example.com");
+                    if let Err(e) =
+                        client.create(&OpCreate::new("user", &name).attr("email", name.as_str()))
+                    {
+                        failed.push(format!("{name}: {e}"));
+                    }
+                }
+            })
+        })
+        .collect();
+    let failed: Vec<String> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap_or_default())
+        .collect();
+    let secs = started.elapsed().as_secs_f64();
+    let stats = sim.state().faults.stats();
+    let count =
+        |route: &str, status: &str| stats["routes"][route][status].as_u64().unwrap_or(0) as f64;
+    let scim_ok = count("POST /scim/directory/{directoryId}/Users", "201");
+    let site_ok = count("POST /rest/api/3/group/user", "201");
+    let throttled = stats["rate_limited"].as_u64().unwrap_or(0) as f64;
+    let store = sim.state().store.read().dump();
+    let names: Vec<&str> = store["users"]
+        .as_array()
+        .map(|u| {
+            u.iter()
+                .filter_map(|u| u["attrs"]["userName"].as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    let duplicates = names.len() - names.iter().collect::<BTreeSet<_>>().len();
+    // The site credential carries two grants per user: it is the one the limit binds.
+    let achieved = site_ok / secs;
+    let share = achieved / args.rate;
+    if let Some(first) = failed.first() {
+        eprintln!("provision: {} failures, first: {first}", failed.len());
+    }
+    Ok(Figures {
+        scenario: Scenario::Provision,
+        figures: vec![
+            ("users".into(), scim_ok),
+            ("grants".into(), site_ok),
+            ("seconds".into(), secs),
+            ("allowed req/s per credential".into(), args.rate),
+            ("achieved site req/s".into(), achieved),
+            ("share of allowed".into(), share),
+            ("429s".into(), throttled),
+            ("failed operations".into(), failed.len() as f64),
+            ("duplicates".into(), duplicates as f64),
+        ],
+        target: ">= 90% of the allowed rate, 0 failed, 0 duplicates".into(),
+        met: share >= 0.9
+            && failed.is_empty()
+            && duplicates == 0
+            && names.len() == args.provision_users,
+    })
 }
 
 /// The example connector built beside this executable (`target/<profile>/examples`).
@@ -46,63 +449,87 @@ pub fn bundled_memory_connector() -> Option<PathBuf> {
     .find(|p| p.exists())
 }
 
-/// Measures `calls` round trips of `get` on one object of the example connector.
-pub fn ffi(plugin_path: Option<&Path>, calls: usize) -> Result<FfiFigures, CliError> {
-    let path = match plugin_path {
-        Some(p) => p.to_path_buf(),
-        None => bundled_memory_connector().ok_or_else(|| {
-            CliError::Usage(
-                "the example connector is not built beside this binary; run `cargo build --release --workspace --examples` or pass --plugin"
-                    .into(),
-            )
-        })?,
-    };
-    let library = plugin::load(&path)?;
-    let client =
-        library.open(&json!({"tenant": "bench", "api_token": "bench", "seed_users": 1}))?;
+fn ffi(args: &BenchArgs) -> Result<Figures, CliError> {
+    let path = bundled_memory_connector()
+        .ok_or_else(|| CliError::Usage("the example connector is not built beside this binary; run `cargo build --release --workspace --examples`".into()))?;
+    let client = open(
+        &path,
+        json!({"tenant": "bench", "api_token": "bench", "seed_users": 1}),
+    )?;
     let op = OpGet::new("user", "u-00000001");
-    for _ in 0..calls.min(1000) {
+    for _ in 0..args.ffi_calls.min(1000) {
         client.get(&op)?;
     }
-    let mut samples = Vec::with_capacity(calls);
-    let started = Instant::now();
-    for _ in 0..calls {
+    let mut samples = Vec::with_capacity(args.ffi_calls);
+    for _ in 0..args.ffi_calls.max(1) {
         let t = Instant::now();
         client.get(&op)?;
         samples.push(t.elapsed());
     }
-    let total = started.elapsed();
     samples.sort_unstable();
     let us = |d: Duration| d.as_secs_f64() * 1e6;
-    let at = |q: f64| samples[((samples.len() - 1) as f64 * q) as usize];
-    Ok(FfiFigures {
-        plugin: path,
-        calls,
-        min_us: us(samples[0]),
-        median_us: us(at(0.5)),
-        p99_us: us(at(0.99)),
-        calls_per_sec: calls as f64 / total.as_secs_f64(),
+    let median = us(samples[samples.len() / 2]);
+    Ok(Figures {
+        scenario: Scenario::Ffi,
+        figures: vec![
+            ("calls".into(), samples.len() as f64),
+            ("min us".into(), us(samples[0])),
+            ("median us".into(), median),
+            ("p99 us".into(), us(samples[(samples.len() - 1) * 99 / 100])),
+        ],
+        target: "median < 10 us".into(),
+        met: median < 10.0,
     })
 }
 
-/// Runs `bench ffi` and prints a table or JSON.
-pub fn run_ffi(plugin_path: Option<&Path>, calls: usize, json_out: bool) -> Result<(), CliError> {
-    if calls == 0 {
-        return Err(CliError::Usage("--calls must be at least 1".into()));
+/// Runs the scenarios and prints a table or JSON.
+pub fn run(args: BenchArgs) -> Result<(), CliError> {
+    let scenarios = if args.scenarios.is_empty() {
+        vec![
+            Scenario::Recon,
+            Scenario::ReconLatency,
+            Scenario::Memory,
+            Scenario::Provision,
+            Scenario::Ffi,
+        ]
+    } else {
+        args.scenarios.clone()
+    };
+    let mut results = Vec::new();
+    for scenario in scenarios {
+        let figures = match scenario {
+            Scenario::Recon => recon(&args),
+            Scenario::ReconLatency => recon_latency(&args),
+            Scenario::Memory => memory(&args),
+            Scenario::Provision => provision(&args),
+            Scenario::Ffi => ffi(&args),
+        }?;
+        if !args.json {
+            let name = serde_json::to_value(figures.scenario)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            println!(
+                "{name}  (target: {}; {})",
+                figures.target,
+                if figures.met { "met" } else { "MISSED" }
+            );
+            for (label, value) in &figures.figures {
+                let shown = if value.fract() == 0.0 && value.abs() < 1e12 {
+                    format!("{value:.0}")
+                } else {
+                    format!("{value:.3}")
+                };
+                println!("  {label:<32} {shown}");
+            }
+        }
+        results.push(figures);
     }
-    let f = ffi(plugin_path, calls)?;
-    if json_out {
+    if args.json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&json!({ "ffi": f })).unwrap_or_default()
+            serde_json::to_string_pretty(&results).unwrap_or_default()
         );
-    } else {
-        println!("scenario  calls    min (us)  median (us)  p99 (us)  calls/s");
-        println!(
-            "ffi       {:<8} {:<9.2} {:<12.2} {:<9.2} {:.0}",
-            f.calls, f.min_us, f.median_us, f.p99_us, f.calls_per_sec
-        );
-        println!("plugin    {}", f.plugin.display());
     }
     Ok(())
 }

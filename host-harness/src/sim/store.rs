@@ -6,7 +6,7 @@
 //! slice), and every `eq` filter is a hash lookup.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng};
@@ -140,6 +140,9 @@ pub struct Group {
     /// When the site APIs start to see the group (SCIM propagation).
     #[serde(skip)]
     pub visible_at: Instant,
+    /// Bumped on every membership change, to invalidate member snapshots.
+    #[serde(skip)]
+    pub version: u64,
 }
 
 /// The fixed facts of one simulated organization.
@@ -177,6 +180,10 @@ pub struct Org {
     scim_group_order: Vec<String>,
     group_by_name: BTreeMap<String, String>,
     groups_of: HashMap<String, BTreeSet<String>>,
+    /// Sorted member lists per group and version, so that member pages cost the page only.
+    member_snapshots: Mutex<HashMap<String, (u64, Arc<Vec<String>>)>>,
+    /// When the last account created so far becomes visible to the sites.
+    visible_horizon: Instant,
 }
 
 /// A shared handle on the organization.
@@ -238,6 +245,8 @@ impl Org {
             scim_group_order: Vec::new(),
             group_by_name: BTreeMap::new(),
             groups_of: HashMap::new(),
+            member_snapshots: Mutex::new(HashMap::new()),
+            visible_horizon: Instant::now(),
         };
         let site = org.settings.site_name.clone();
         for (name, product) in [
@@ -283,6 +292,7 @@ impl Org {
                 created: now.clone(),
                 last_modified: now,
                 visible_at: Instant::now(),
+                version: 0,
             },
         );
         id
@@ -486,6 +496,7 @@ impl Org {
                 let delay = self.settings.propagation_delay;
                 if let Some(a) = self.accounts.get_mut(&id) {
                     a.visible_at = Instant::now() + delay;
+                    self.visible_horizon = self.visible_horizon.max(a.visible_at);
                 }
                 id
             }
@@ -617,6 +628,27 @@ impl Org {
         (page, total)
     }
 
+    /// Whether every account is visible to the sites (no SCIM write still propagating).
+    pub fn all_visible(&self) -> bool {
+        Instant::now() >= self.visible_horizon
+    }
+
+    /// The members of `group`, sorted, from a snapshot rebuilt only after a change.
+    pub fn member_snapshot(&self, group: &Group) -> Arc<Vec<String>> {
+        let mut cache = self
+            .member_snapshots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some((version, members)) = cache.get(&group.id) {
+            if *version == group.version {
+                return members.clone();
+            }
+        }
+        let members: Arc<Vec<String>> = Arc::new(group.members.iter().cloned().collect());
+        cache.insert(group.id.clone(), (group.version, members.clone()));
+        members
+    }
+
     /// Every group the sites can see, sorted by name.
     pub fn visible_groups_by_name(&self) -> impl Iterator<Item = &Group> {
         let now = Instant::now();
@@ -696,6 +728,7 @@ impl Org {
                 created: now.clone(),
                 last_modified: now,
                 visible_at: Instant::now() + self.settings.propagation_delay,
+                version: 0,
             },
         );
         self.scim_group_order.push(id.clone());
@@ -740,6 +773,7 @@ impl Org {
         };
         let added = g.members.insert(account.to_owned());
         if added {
+            g.version += 1;
             g.last_modified = scim_now();
             self.groups_of
                 .entry(account.to_owned())
@@ -756,6 +790,7 @@ impl Org {
         };
         let removed = g.members.remove(account);
         if removed {
+            g.version += 1;
             g.last_modified = scim_now();
             if let Some(set) = self.groups_of.get_mut(account) {
                 set.remove(group);

@@ -202,22 +202,34 @@ pub async fn members(
         param(&q, "includeInactiveUsers").is_some_and(|v| v.eq_ignore_ascii_case("true"));
     let org = state.store.read();
     let group = find_group(&org, &q)?;
-    let listed = |a: &&crate::sim::store::Account| inactive || a.active;
-    let total = group
-        .members
-        .iter()
-        .filter_map(|a| org.visible_account(a))
-        .filter(listed)
-        .count();
-    let values: Vec<Value> = group
-        .members
-        .iter()
-        .filter_map(|a| org.visible_account(a))
-        .filter(listed)
-        .skip(start)
-        .take(max)
-        .map(|a| render_user(&org, a))
-        .collect();
+    let (total, values): (usize, Vec<Value>) = if inactive && org.all_visible() {
+        // Every member is listed: a page is a slice of the sorted snapshot.
+        let members = org.member_snapshot(group);
+        let page = members.iter().skip(start.min(members.len())).take(max);
+        (
+            members.len(),
+            page.filter_map(|a| org.visible_account(a))
+                .map(|a| render_user(&org, a))
+                .collect(),
+        )
+    } else {
+        let listed = |a: &&crate::sim::store::Account| inactive || a.active;
+        let visible = || {
+            group
+                .members
+                .iter()
+                .filter_map(|a| org.visible_account(a))
+                .filter(listed)
+        };
+        (
+            visible().count(),
+            visible()
+                .skip(start)
+                .take(max)
+                .map(|a| render_user(&org, a))
+                .collect(),
+        )
+    };
     let is_last = start + values.len() >= total;
     let base = format!(
         "{}/rest/api/3/group/member?groupId={}&includeInactiveUsers={inactive}",
