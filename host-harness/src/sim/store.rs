@@ -162,6 +162,9 @@ pub struct OrgSettings {
     pub propagation_delay: Duration,
 }
 
+/// A group's sorted members at a version.
+type MemberSnapshot = (u64, Arc<Vec<String>>);
+
 /// The organization's whole state.
 #[derive(Debug)]
 pub struct Org {
@@ -181,7 +184,7 @@ pub struct Org {
     group_by_name: BTreeMap<String, String>,
     groups_of: HashMap<String, BTreeSet<String>>,
     /// Sorted member lists per group and version, so that member pages cost the page only.
-    member_snapshots: Mutex<HashMap<String, (u64, Arc<Vec<String>>)>>,
+    member_snapshots: Mutex<HashMap<String, MemberSnapshot>>,
     /// When the last account created so far becomes visible to the sites.
     visible_horizon: Instant,
 }
