@@ -20,6 +20,7 @@ use connector_api::{
 use serde_json::{Value, json};
 
 use crate::config::{AtlassianConfig, DeprovisioningMode};
+use crate::http::governor::Governor;
 use crate::http::{Api, Auth, Http, Redactor};
 use crate::mapping::{self, GROUPS, PRODUCT_ACCESS};
 use crate::runtime;
@@ -890,7 +891,10 @@ impl Connector for AtlassianConnector {
             Auth::Bearer(config.directory_api_key.clone()),
             "Directory API Key",
             "regenerate it in admin.atlassian.com, Security, Identity providers, your directory, and update directory_api_key",
+            Arc::new(Governor::new(config.concurrency as usize)),
         )?;
+        // Jira and Confluence share the site credential, and so its rate limit.
+        let site_governor = Arc::new(Governor::new(config.concurrency as usize));
         let site_auth = || Auth::Basic {
             email: config.admin_email.trim().to_owned(),
             token: config.account_security_api_key.clone(),
@@ -902,6 +906,7 @@ impl Connector for AtlassianConnector {
             site_auth(),
             "Admin Email and Account Security API Key",
             site_fix,
+            site_governor.clone(),
         )?;
         let confluence_api = Api::new(
             "Confluence",
@@ -909,6 +914,7 @@ impl Connector for AtlassianConnector {
             site_auth(),
             "Admin Email and Account Security API Key",
             site_fix,
+            site_governor.clone(),
         )?;
         Ok(AtlassianConnector {
             scim: ScimClient::new(scim_api, http.clone()),

@@ -28,8 +28,3 @@ pub use config::AtlassianConfig;
 pub use connector::AtlassianConnector;
 
 connector_api::export_connector!(AtlassianConnector);
-
-// Pages are parsed on the runtime's workers and mapped objects freed on the host's thread;
-// mimalloc keeps that cross-thread churn cheap. It serves this library's own allocations only.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -1,11 +1,13 @@
-//! The rate governor: how many requests are in flight and how fast they start, adapted to 429s.
+//! The rate governor of one credential: how many requests are in flight and how fast they
+//! start, adapted to the 429s the target answers.
 //!
-//! Every request of a connector instance takes a permit. Without throttling the governor only
-//! bounds the requests in flight by the configured concurrency. On the first 429 it starts
-//! pacing at 90% of the rate it observed over the last second; each further 429 lowers the rate
-//! by 10% (at most once per 200 ms, so one burst of 429s counts once), and every second without
-//! one raises it by 10% of the rate it had before the cut: additive increase, multiplicative
-//! decrease. The throttled request itself waits for the server's `Retry-After` (see `retry`).
+//! Without throttling it only bounds the requests in flight by the configured concurrency. A
+//! 429 marks the rate the target refused (the ceiling) and sets the pace to 90% of the lower of
+//! the pace and the rate observed over the last second (or the time observed so far, if
+//! shorter); a burst of 429s counts once (200 ms).
+//! Without 429s the pace climbs back: quickly (+30% a second) while below 90% of the ceiling,
+//! then slowly (+3% of the ceiling a second) to probe whether the limit rose. The refused
+//! request itself waits for the server's `Retry-After` (see `retry`).
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -13,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
-/// The governor of one connector instance.
+/// The governor of one credential.
 #[derive(Debug)]
 pub struct Governor {
     max_in_flight: usize,
@@ -26,12 +28,13 @@ struct State {
     in_flight: usize,
     /// Requests per second, once throttled.
     rate: Option<f64>,
-    /// The rate just before the last cut, the step of the additive increase.
-    step_base: f64,
+    /// The rate at which the target last refused a request.
+    ceiling: f64,
     last_cut: Option<Instant>,
     last_raise: Instant,
     next_start: Instant,
     recent: VecDeque<Instant>,
+    first_success: Option<Instant>,
 }
 
 /// A started request; dropping it frees its slot.
@@ -62,17 +65,18 @@ impl Governor {
             state: Mutex::new(State {
                 in_flight: 0,
                 rate: None,
-                step_base: 0.0,
+                ceiling: f64::MAX,
                 last_cut: None,
                 last_raise: now,
                 next_start: now,
                 recent: VecDeque::new(),
+                first_success: None,
             }),
             released: Notify::new(),
         }
     }
 
-    /// The pacing rate in force, if throttled.
+    /// The pace in force, if throttled.
     pub fn rate(&self) -> Option<f64> {
         self.state.lock().unwrap_or_else(|p| p.into_inner()).rate
     }
@@ -91,7 +95,8 @@ impl Governor {
                 } else {
                     s.in_flight += 1;
                     if let Some(rate) = s.rate {
-                        s.next_start = s.next_start.max(now - Duration::from_millis(50))
+                        // No credit for idle time beyond a short burst.
+                        s.next_start = s.next_start.max(now - Duration::from_millis(20))
                             + Duration::from_secs_f64(1.0 / rate);
                     }
                     return Permit { governor: self };
@@ -104,10 +109,11 @@ impl Governor {
         }
     }
 
-    /// A request succeeded: the rate climbs back.
+    /// A request succeeded: the pace climbs back.
     pub fn on_success(&self) {
         let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
+        s.first_success.get_or_insert(now);
         s.recent.push_back(now);
         while s
             .recent
@@ -118,12 +124,17 @@ impl Governor {
         }
         if let Some(rate) = s.rate {
             let dt = now.duration_since(s.last_raise).as_secs_f64();
-            s.rate = Some(rate + 0.1 * s.step_base * dt);
+            let raised = if rate < 0.9 * s.ceiling {
+                rate * (1.0 + 0.3 * dt)
+            } else {
+                rate + 0.03 * s.ceiling * dt
+            };
+            s.rate = Some(raised);
             s.last_raise = now;
         }
     }
 
-    /// The server refused a request for its rate limit: pace lower.
+    /// The target refused a request for its rate limit: pace lower.
     pub fn on_throttle(&self) {
         let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
@@ -132,9 +143,15 @@ impl Governor {
         {
             return;
         }
-        let base = s.rate.unwrap_or_else(|| (s.recent.len() as f64).max(1.0));
-        s.step_base = base;
-        s.rate = Some((base * 0.9).max(0.5));
+        // Successes per second over the last second, or over the time observed so far when the
+        // first 429 comes sooner (an over-estimate is corrected by the next cuts).
+        let window = s
+            .first_success
+            .map_or(1.0, |t| now.duration_since(t).as_secs_f64().clamp(0.1, 1.0));
+        let observed = s.recent.len() as f64 / window;
+        let refused_at = s.rate.map_or(observed, |r| r.min(observed.max(1.0)));
+        s.ceiling = refused_at.max(1.0);
+        s.rate = Some((refused_at * 0.9).max(0.5));
         s.last_cut = Some(now);
         s.last_raise = now;
     }
@@ -160,9 +177,10 @@ mod tests {
         }
         g.on_throttle();
         let rate = g.rate().expect("throttled");
+        // 20 successes within the shortest window (0.1 s) observed: 200/s, paced at 90%.
         assert!(
-            (rate - 18.0).abs() < 1e-6,
-            "90% of the 20/s observed: {rate}"
+            (rate - 180.0).abs() < 1e-6,
+            "90% of the 200/s observed: {rate}"
         );
         g.on_throttle();
         assert_eq!(g.rate(), Some(rate), "one burst of 429s cuts once");

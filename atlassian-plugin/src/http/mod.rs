@@ -8,6 +8,7 @@
 pub mod governor;
 pub mod retry;
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -51,6 +52,8 @@ pub struct Api {
     pub credential: &'static str,
     /// Where in Atlassian administration the credential is fixed.
     pub credential_fix: &'static str,
+    /// The rate governor of this credential, shared by the APIs that use it.
+    pub governor: Arc<Governor>,
 }
 
 impl Api {
@@ -61,6 +64,7 @@ impl Api {
         auth: Auth,
         credential: &'static str,
         credential_fix: &'static str,
+        governor: Arc<Governor>,
     ) -> Result<Api> {
         let mut base = Url::parse(base.trim())
             .map_err(|e| ConnectorError::invalid_config(name, format!("not a URL: {e}")))?;
@@ -74,6 +78,7 @@ impl Api {
             auth,
             credential,
             credential_fix,
+            governor,
         })
     }
 
@@ -174,7 +179,6 @@ pub struct Http {
     policy: RetryPolicy,
     request_timeout: Duration,
     redactor: Redactor,
-    governor: Governor,
 }
 
 impl Http {
@@ -204,13 +208,7 @@ impl Http {
             policy: RetryPolicy::new(retry_budget),
             request_timeout,
             redactor,
-            governor: Governor::new(concurrency),
         })
-    }
-
-    /// The rate governor shared by every request of this connector.
-    pub fn governor(&self) -> &Governor {
-        &self.governor
     }
 
     /// The secret scrubber of this connector.
@@ -236,14 +234,14 @@ impl Http {
             if remaining.is_zero() {
                 return Err(self.deadline_error(api, &request, maybe_applied));
             }
-            let permit = self.governor.acquire().await;
+            let permit = api.governor.acquire().await;
             let outcome = self
                 .attempt(api, &request, remaining.min(self.request_timeout))
                 .await;
             drop(permit);
             match &outcome {
-                Ok(reply) if reply.status.as_u16() == 429 => self.governor.on_throttle(),
-                Ok(reply) if reply.status.is_success() => self.governor.on_success(),
+                Ok(reply) if reply.status.as_u16() == 429 => api.governor.on_throttle(),
+                Ok(reply) if reply.status.is_success() => api.governor.on_success(),
                 _ => {}
             }
             let wait = match &outcome {
@@ -604,6 +602,7 @@ mod tests {
             Auth::Bearer(Secret::new("k")),
             "Directory API Key",
             "",
+            Arc::new(Governor::new(1)),
         )
         .unwrap();
         let url = api.url(
