@@ -29,7 +29,20 @@ pub fn bundled_atlassian_plugin() -> Option<PathBuf> {
 
 /// Loads a plugin library.
 pub fn load(path: &Path) -> Result<PluginLibrary, LoadError> {
-    PluginLibrary::load(path)
+    let started = std::time::Instant::now();
+    let library = PluginLibrary::load(path);
+    match &library {
+        Ok(lib) => tracing::info!(
+            path = %path.display(),
+            connector = %lib.manifest().name,
+            version = %lib.manifest().version,
+            api = %lib.manifest().api_version,
+            ms = started.elapsed().as_millis() as u64,
+            "loaded the connector library"
+        ),
+        Err(e) => tracing::warn!(path = %path.display(), "the library did not load: {e}"),
+    }
+    library
 }
 
 /// Why a configuration file could not be read.

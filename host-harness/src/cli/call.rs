@@ -33,6 +33,8 @@ pub fn run(args: &CallArgs<'_>) -> Result<(), CliError> {
     let library = plugin::load(args.plugin)?;
     let config = plugin::read_config(args.config)?;
     let request = read_input(args.input)?;
+    tracing::debug!(operation = args.operation, "calling the connector");
+    let started = std::time::Instant::now();
     let result = if args.operation == "validate" {
         library.validate(&config)?;
         json!({ "valid": true })
@@ -52,6 +54,11 @@ pub fn run(args: &CallArgs<'_>) -> Result<(), CliError> {
             client.call_json(args.operation, &request, &options)?
         }
     };
+    tracing::info!(
+        operation = args.operation,
+        ms = started.elapsed().as_millis() as u64,
+        "the connector answered"
+    );
     println!(
         "{}",
         serde_json::to_string_pretty(&result).unwrap_or_default()

@@ -412,6 +412,7 @@ pub fn run(target: Target<'_>, selection: &Selection) -> Report {
             faults.clear();
         }
         let Outcome { status, reason } = outcome.unwrap_or_else(|b| Outcome::fail(b.0));
+        tracing::debug!(check = %check.name, ?status, ms = t.elapsed().as_millis() as u64, "conformance check done");
         ctx.transcript.push(reason.clone());
         report.push(CheckReport {
             name: check.name,

@@ -172,6 +172,7 @@ impl Simulator {
             org.seed(config.users, config.groups, config.seed);
         }
         let seeded_in = started.elapsed();
+        tracing::info!(%addr, users = config.users, groups = config.groups, seed = config.seed, ms = seeded_in.as_millis() as u64, "the simulator is seeded");
         let state = SimState {
             store,
             creds: Arc::new(creds),
