@@ -1,14 +1,19 @@
 //! SCIM `/Users` and `/Groups` calls with the Directory API Key; paging and lookups.
+//!
+//! Both resources share one implementation of get, list, create, patch and delete; the typed
+//! methods below name the resource and its few differences.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use connector_api::{ConnectorError, ErrorKind, Result};
 use reqwest::Method;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::types::{Group, ListResponse, PatchOperation, User, patch_body, quote};
-use crate::http::{Api, Http, Reply, Request};
+use crate::http::{Api, Http, Reply, Request, server_detail};
 
 /// What a create answered.
 #[derive(Debug)]
@@ -18,6 +23,24 @@ pub enum Created<T> {
     /// 409: something unique is taken; the server's detail.
     Conflict(String),
 }
+
+/// A SCIM resource endpoint.
+#[derive(Debug, Clone, Copy)]
+struct Resource {
+    /// `Users` or `Groups`.
+    path: &'static str,
+    /// `user` or `group`, for messages.
+    noun: &'static str,
+}
+
+const USERS: Resource = Resource {
+    path: "Users",
+    noun: "user",
+};
+const GROUPS: Resource = Resource {
+    path: "Groups",
+    noun: "group",
+};
 
 /// The SCIM client of one directory.
 #[derive(Debug, Clone)]
@@ -60,65 +83,62 @@ impl ScimClient {
         }
     }
 
-    // ----- users ----------------------------------------------------------------------------
+    // ----- one implementation for both resources -------------------------------------------
 
-    /// GET /Users/{id}; `None` when it does not exist.
-    pub async fn get_user(&self, id: &str, deadline: Instant) -> Result<Option<User>> {
+    async fn get<T: DeserializeOwned>(
+        &self,
+        r: Resource,
+        id: &str,
+        deadline: Instant,
+    ) -> Result<Option<T>> {
         let reply = self
-            .send(Request::get(self.api.url(&["Users", id], &[])), deadline)
+            .send(Request::get(self.api.url(&[r.path, id], &[])), deadline)
             .await?;
         match reply.status.as_u16() {
-            200 => reply.json(&self.api, "a user").map(Some),
+            200 => reply.json(&self.api, &format!("a {}", r.noun)).map(Some),
             404 => Ok(None),
             _ => Err(self.fail(&reply)),
         }
     }
 
-    /// The user whose `attribute` (`userName` or `externalId`) equals `value`.
-    pub async fn find_user(
+    async fn list<T: DeserializeOwned>(
         &self,
-        attribute: &str,
-        value: &str,
-        deadline: Instant,
-    ) -> Result<Option<User>> {
-        let filter = format!("{attribute} eq {}", quote(value));
-        let page = self.list_users(Some(&filter), 1, 2, deadline).await?;
-        Ok(page.resources.into_iter().next())
-    }
-
-    /// One page of users from the 1-based `start_index`.
-    pub async fn list_users(
-        &self,
+        r: Resource,
         filter: Option<&str>,
         start_index: u64,
         count: u32,
         deadline: Instant,
-    ) -> Result<ListResponse<User>> {
+    ) -> Result<ListResponse<T>> {
         let (start, count) = (start_index.to_string(), count.to_string());
         let mut query = vec![("startIndex", start.as_str()), ("count", count.as_str())];
         if let Some(f) = filter {
             query.push(("filter", f));
         }
         let reply = self
-            .send(Request::get(self.api.url(&["Users"], &query)), deadline)
+            .send(Request::get(self.api.url(&[r.path], &query)), deadline)
             .await?;
         if reply.is(&[200]) {
-            reply.json(&self.api, "a page of users")
+            reply.json(&self.api, &format!("a page of {}s", r.noun))
         } else {
             Err(self.fail(&reply))
         }
     }
 
-    /// POST /Users. Resent after a lost response: a duplicate then answers 409, which the
-    /// caller resolves by adopting the record.
-    pub async fn create_user(&self, user: &User, deadline: Instant) -> Result<Created<User>> {
+    /// POST, resent after a lost response: a duplicate then answers 409, which the caller
+    /// resolves by adopting the existing resource.
+    async fn create<T: Serialize + DeserializeOwned>(
+        &self,
+        r: Resource,
+        resource: &T,
+        deadline: Instant,
+    ) -> Result<Created<T>> {
         let body =
-            serde_json::to_value(user).map_err(|e| ConnectorError::internal(e.to_string()))?;
+            serde_json::to_value(resource).map_err(|e| ConnectorError::internal(e.to_string()))?;
         let reply = self
             .send(
                 Request::write(
                     Method::POST,
-                    self.api.url(&["Users"], &[]),
+                    self.api.url(&[r.path], &[]),
                     Some(&body),
                     true,
                 ),
@@ -126,25 +146,28 @@ impl ScimClient {
             )
             .await?;
         match reply.status.as_u16() {
-            200 | 201 => reply.json(&self.api, "the created user").map(Created::New),
-            409 => Ok(Created::Conflict(crate::http::server_detail(&reply.body))),
+            200 | 201 => reply
+                .json(&self.api, &format!("the created {}", r.noun))
+                .map(Created::New),
+            409 => Ok(Created::Conflict(server_detail(&reply.body))),
             _ => Err(self.fail(&reply)),
         }
     }
 
-    /// PATCH /Users/{id}; `None` when the user does not exist.
-    pub async fn patch_user(
+    /// PATCH; `Ok(None)` when the resource does not exist, `Err(reply)` for the caller to map.
+    async fn patch<T: DeserializeOwned>(
         &self,
+        r: Resource,
         id: &str,
         operations: &[PatchOperation],
         deadline: Instant,
-    ) -> Result<Option<User>> {
+    ) -> Result<std::result::Result<Option<T>, Box<Reply>>> {
         let body = patch_body(operations);
         let reply = self
             .send(
                 Request::write(
                     Method::PATCH,
-                    self.api.url(&["Users", id], &[]),
+                    self.api.url(&[r.path, id], &[]),
                     Some(&body),
                     true,
                 ),
@@ -152,30 +175,19 @@ impl ScimClient {
             )
             .await?;
         match reply.status.as_u16() {
-            200 => reply.json(&self.api, "the patched user").map(Some),
-            204 => self.get_user(id, deadline).await,
-            404 => Ok(None),
-            409 => Err(ConnectorError::new(
-                ErrorKind::AlreadyExists,
-                format!(
-                    "SCIM refused the change: {}",
-                    crate::http::server_detail(&reply.body)
-                ),
-            )),
-            _ => Err(self.fail(&reply)),
+            200 => reply
+                .json(&self.api, &format!("the patched {}", r.noun))
+                .map(|v| Ok(Some(v))),
+            204 => self.get(r, id, deadline).await.map(Ok),
+            _ => Ok(Err(Box::new(reply))),
         }
     }
 
-    /// DELETE /Users/{id}; `false` when there was nothing to delete.
-    pub async fn delete_user(&self, id: &str, deadline: Instant) -> Result<bool> {
+    /// DELETE; `false` when there was nothing to delete.
+    async fn delete(&self, r: Resource, id: &str, deadline: Instant) -> Result<bool> {
         let reply = self
             .send(
-                Request::write(
-                    Method::DELETE,
-                    self.api.url(&["Users", id], &[]),
-                    None,
-                    true,
-                ),
+                Request::write(Method::DELETE, self.api.url(&[r.path, id], &[]), None, true),
                 deadline,
             )
             .await?;
@@ -187,25 +199,84 @@ impl ScimClient {
         }
     }
 
+    async fn find<T: DeserializeOwned>(
+        &self,
+        r: Resource,
+        attribute: &str,
+        value: &str,
+        deadline: Instant,
+    ) -> Result<Option<T>> {
+        let filter = format!("{attribute} eq {}", quote(value));
+        let page: ListResponse<T> = self.list(r, Some(&filter), 1, 2, deadline).await?;
+        Ok(page.resources.into_iter().next())
+    }
+
+    // ----- users ----------------------------------------------------------------------------
+
+    /// GET /Users/{id}; `None` when it does not exist.
+    pub async fn get_user(&self, id: &str, deadline: Instant) -> Result<Option<User>> {
+        self.get(USERS, id, deadline).await
+    }
+
+    /// The user whose `attribute` (`userName` or `externalId`) equals `value`.
+    pub async fn find_user(
+        &self,
+        attribute: &str,
+        value: &str,
+        deadline: Instant,
+    ) -> Result<Option<User>> {
+        self.find(USERS, attribute, value, deadline).await
+    }
+
+    /// One page of users from the 1-based `start_index`.
+    pub async fn list_users(
+        &self,
+        filter: Option<&str>,
+        start_index: u64,
+        count: u32,
+        deadline: Instant,
+    ) -> Result<ListResponse<User>> {
+        self.list(USERS, filter, start_index, count, deadline).await
+    }
+
+    /// POST /Users.
+    pub async fn create_user(&self, user: &User, deadline: Instant) -> Result<Created<User>> {
+        self.create(USERS, user, deadline).await
+    }
+
+    /// PATCH /Users/{id}; `None` when the user does not exist.
+    pub async fn patch_user(
+        &self,
+        id: &str,
+        operations: &[PatchOperation],
+        deadline: Instant,
+    ) -> Result<Option<User>> {
+        match self.patch(USERS, id, operations, deadline).await? {
+            Ok(user) => Ok(user),
+            Err(reply) if reply.is(&[404]) => Ok(None),
+            Err(reply) if reply.is(&[409]) => Err(ConnectorError::new(
+                ErrorKind::AlreadyExists,
+                format!("SCIM refused the change: {}", server_detail(&reply.body)),
+            )),
+            Err(reply) => Err(self.fail(&reply)),
+        }
+    }
+
+    /// DELETE /Users/{id}; `false` when there was nothing to delete.
+    pub async fn delete_user(&self, id: &str, deadline: Instant) -> Result<bool> {
+        self.delete(USERS, id, deadline).await
+    }
+
     // ----- groups ---------------------------------------------------------------------------
 
     /// GET /Groups/{id}; `None` when it does not exist.
     pub async fn get_group(&self, id: &str, deadline: Instant) -> Result<Option<Group>> {
-        let reply = self
-            .send(Request::get(self.api.url(&["Groups", id], &[])), deadline)
-            .await?;
-        match reply.status.as_u16() {
-            200 => reply.json(&self.api, "a group").map(Some),
-            404 => Ok(None),
-            _ => Err(self.fail(&reply)),
-        }
+        self.get(GROUPS, id, deadline).await
     }
 
     /// The group named `name`.
     pub async fn find_group(&self, name: &str, deadline: Instant) -> Result<Option<Group>> {
-        let filter = format!("displayName eq {}", quote(name));
-        let page = self.list_groups(Some(&filter), 1, 2, deadline).await?;
-        Ok(page.resources.into_iter().next())
+        self.find(GROUPS, "displayName", name, deadline).await
     }
 
     /// One page of groups from the 1-based `start_index`.
@@ -216,96 +287,38 @@ impl ScimClient {
         count: u32,
         deadline: Instant,
     ) -> Result<ListResponse<Group>> {
-        let (start, count) = (start_index.to_string(), count.to_string());
-        let mut query = vec![("startIndex", start.as_str()), ("count", count.as_str())];
-        if let Some(f) = filter {
-            query.push(("filter", f));
-        }
-        let reply = self
-            .send(Request::get(self.api.url(&["Groups"], &query)), deadline)
-            .await?;
-        if reply.is(&[200]) {
-            reply.json(&self.api, "a page of groups")
-        } else {
-            Err(self.fail(&reply))
-        }
+        self.list(GROUPS, filter, start_index, count, deadline)
+            .await
     }
 
     /// POST /Groups.
     pub async fn create_group(&self, group: &Group, deadline: Instant) -> Result<Created<Group>> {
-        let body =
-            serde_json::to_value(group).map_err(|e| ConnectorError::internal(e.to_string()))?;
-        let reply = self
-            .send(
-                Request::write(
-                    Method::POST,
-                    self.api.url(&["Groups"], &[]),
-                    Some(&body),
-                    true,
-                ),
-                deadline,
-            )
-            .await?;
-        match reply.status.as_u16() {
-            200 | 201 => reply.json(&self.api, "the created group").map(Created::New),
-            409 => Ok(Created::Conflict(crate::http::server_detail(&reply.body))),
-            _ => Err(self.fail(&reply)),
-        }
+        self.create(GROUPS, group, deadline).await
     }
 
-    /// PATCH /Groups/{id}; `None` when the group does not exist.
+    /// PATCH /Groups/{id}; `None` when the group does not exist. An unknown member is an
+    /// invalid `members` value, not an unknown group.
     pub async fn patch_group(
         &self,
         id: &str,
         operations: &[PatchOperation],
         deadline: Instant,
     ) -> Result<Option<Group>> {
-        let body = patch_body(operations);
-        let reply = self
-            .send(
-                Request::write(
-                    Method::PATCH,
-                    self.api.url(&["Groups", id], &[]),
-                    Some(&body),
-                    true,
-                ),
-                deadline,
-            )
-            .await?;
-        match reply.status.as_u16() {
-            200 => reply.json(&self.api, "the patched group").map(Some),
-            204 => self.get_group(id, deadline).await,
-            404 if reply.body.windows(6).any(|w| w == b"[USER]") => {
+        match self.patch(GROUPS, id, operations, deadline).await? {
+            Ok(group) => Ok(group),
+            Err(reply) if reply.is(&[404]) && reply.body.windows(6).any(|w| w == b"[USER]") => {
                 Err(ConnectorError::invalid_value(
                     "members",
-                    format!(
-                        "SCIM knows no such user: {}",
-                        crate::http::server_detail(&reply.body)
-                    ),
+                    format!("SCIM knows no such user: {}", server_detail(&reply.body)),
                 ))
             }
-            404 => Ok(None),
-            _ => Err(self.fail(&reply)),
+            Err(reply) if reply.is(&[404]) => Ok(None),
+            Err(reply) => Err(self.fail(&reply)),
         }
     }
 
     /// DELETE /Groups/{id}; `false` when there was nothing to delete.
     pub async fn delete_group(&self, id: &str, deadline: Instant) -> Result<bool> {
-        let reply = self
-            .send(
-                Request::write(
-                    Method::DELETE,
-                    self.api.url(&["Groups", id], &[]),
-                    None,
-                    true,
-                ),
-                deadline,
-            )
-            .await?;
-        match reply.status.as_u16() {
-            200 | 204 => Ok(true),
-            404 => Ok(reply.maybe_applied_before),
-            _ => Err(self.fail(&reply)),
-        }
+        self.delete(GROUPS, id, deadline).await
     }
 }
