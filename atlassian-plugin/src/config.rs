@@ -207,8 +207,21 @@ impl AtlassianConfig {
     }
 }
 
+/// The longest URL accepted.
+const MAX_URL_LEN: usize = 2048;
+
 /// Checks that `value` is an HTTPS URL (HTTP only to a loopback host); records the problem.
 fn check_url(problems: &mut ConfigProblems, field: &str, value: &str) -> bool {
+    if value.len() > MAX_URL_LEN {
+        problems.push(
+            field,
+            format!(
+                "is {} characters long; a URL has at most {MAX_URL_LEN}",
+                value.len()
+            ),
+        );
+        return false;
+    }
     let url = match Url::parse(value.trim()) {
         Ok(url) => url,
         Err(e) => {

@@ -161,9 +161,18 @@ extern "C" fn open_entry<C: Connector>(config_json: RStr<'_>) -> RResult<Connect
 }
 
 /// Deserializes a configuration, naming the field on error, then runs the author's `validate`.
+/// A configuration is a JSON object: anything else is refused before serde sees it (serde would
+/// read a struct from an array).
 pub fn parse_config<C: Connector>(json: &str) -> Result<C::Config> {
-    let de = &mut serde_json::Deserializer::from_str(json);
-    let config: C::Config = serde_path_to_error::deserialize(de).map_err(|e| {
+    let value: serde_json::Value = serde_json::from_str(json)
+        .map_err(|e| ConnectorError::invalid_config("(root)", format!("not JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(ConnectorError::invalid_config(
+            "(root)",
+            "the configuration must be a JSON object",
+        ));
+    }
+    let config: C::Config = serde_path_to_error::deserialize(value).map_err(|e| {
         let field = e.path().to_string();
         let field = if field == "." {
             "(root)".to_owned()

@@ -99,8 +99,9 @@ enum Command {
         #[arg(long)]
         rate_limit: Option<String>,
         /// A fault rule KIND[:CLASS,...]=PROBABILITY; kinds rate_limited, server_error,
-        /// unavailable, drop, truncate, lost_response; classes scim_read, scim_write, site_read,
-        /// site_write. Repeatable.
+        /// unavailable, drop, truncate, lost_response, invalid_json, wrong_types, missing_fields,
+        /// huge_body, html_body, redirect; classes scim_read, scim_write, site_read, site_write.
+        /// Repeatable.
         #[arg(long = "fault")]
         faults: Vec<String>,
         /// Latency on every request: MS or MS+JITTER.

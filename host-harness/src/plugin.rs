@@ -40,7 +40,7 @@ pub fn load(path: &Path) -> Result<PluginLibrary, LoadError> {
             ms = started.elapsed().as_millis() as u64,
             "loaded the connector library"
         ),
-        Err(e) => tracing::warn!(path = %path.display(), "the library did not load: {e}"),
+        Err(e) => tracing::debug!(path = %path.display(), "the library did not load: {e}"),
     }
     library
 }

@@ -47,7 +47,7 @@ pub fn parse_fault(spec: &str) -> Result<FaultRule, String> {
         None => (target, None),
     };
     let kind: FaultKind = serde_json::from_value(serde_json::Value::String(kind.to_owned())).map_err(|_| {
-        format!("--fault {spec}: unknown kind `{kind}` (rate_limited, server_error, unavailable, drop, truncate, lost_response)")
+        format!("--fault {spec}: unknown kind `{kind}` (rate_limited, server_error, unavailable, drop, truncate, lost_response, invalid_json, wrong_types, missing_fields, huge_body, html_body, redirect)")
     })?;
     let routes = classes
         .map(|c| {

@@ -2,8 +2,9 @@
 //!
 //! It counts every request per route and method, enforces a token-bucket rate limit per
 //! credential (429 with `Retry-After` and the `X-RateLimit-*` headers), and applies the fault
-//! plan: 429, 500, 503, latency (fixed plus jitter), dropped connections, truncated bodies, and
-//! "applied, then the response is lost" on writes. Each rule fires by probability, on every Nth
+//! plan: 429, 500, 503, latency (fixed plus jitter), dropped connections, truncated bodies,
+//! "applied, then the response is lost" on writes, and malformed answers (invalid JSON, wrong
+//! types, missing fields, huge bodies, HTML, redirects to another host). Each rule fires by probability, on every Nth
 //! or on the first N matching requests of its route classes; random draws derive from the plan's
 //! seed and the rule's own request counter, so a sequential workload replays identically.
 
@@ -82,6 +83,18 @@ pub enum FaultKind {
     LostResponse,
     /// The response is delayed by `latency_ms` plus up to `jitter_ms`.
     Latency,
+    /// 200 with a body that is not JSON; nothing is applied.
+    InvalidJson,
+    /// 200 with JSON whose fields have the wrong types; nothing is applied.
+    WrongTypes,
+    /// 200 with an empty JSON object; nothing is applied.
+    MissingFields,
+    /// 200 with a 40 MiB JSON body; nothing is applied.
+    HugeBody,
+    /// 200 with an HTML page (a proxy's login page); nothing is applied.
+    HtmlBody,
+    /// 307 to another loopback host; nothing is applied.
+    Redirect,
 }
 
 impl FaultKind {
@@ -95,6 +108,12 @@ impl FaultKind {
             FaultKind::Truncate => "truncate",
             FaultKind::LostResponse => "lost_response",
             FaultKind::Latency => "latency",
+            FaultKind::InvalidJson => "invalid_json",
+            FaultKind::WrongTypes => "wrong_types",
+            FaultKind::MissingFields => "missing_fields",
+            FaultKind::HugeBody => "huge_body",
+            FaultKind::HtmlBody => "html_body",
+            FaultKind::Redirect => "redirect",
         }
     }
 }
@@ -572,7 +591,52 @@ pub async fn layer(
             Response::from_parts(parts, Body::from_stream(stream))
         }
         FaultKind::Latency => unreachable!("latency rules never become the outcome"),
+        FaultKind::InvalidJson => corrupt(
+            "application/json",
+            Body::from("{\"schemas\": [\"urn:ietf:params:scim\" ::: not json"),
+        ),
+        FaultKind::WrongTypes => corrupt(
+            "application/json",
+            Body::from(
+                r#"{"totalResults":"many","Resources":{"id":7},"userName":["x"],"id":42,"values":"none","isLast":"maybe","accountId":1,"name":null}"#,
+            ),
+        ),
+        FaultKind::MissingFields => corrupt("application/json", Body::from("{}")),
+        FaultKind::HugeBody => {
+            // A valid JSON document, too large to be read: a string of 40 MiB, streamed.
+            let chunk = Bytes::from(vec![b'a'; 1 << 20]);
+            let parts = std::iter::once(Bytes::from_static(b"{\"detail\":\""))
+                .chain(std::iter::repeat_n(chunk, 40))
+                .chain(std::iter::once(Bytes::from_static(b"\"}")))
+                .map(Ok::<Bytes, std::io::Error>);
+            corrupt(
+                "application/json",
+                Body::from_stream(futures_util::stream::iter(parts)),
+            )
+        }
+        FaultKind::HtmlBody => corrupt(
+            "text/html",
+            Body::from("<html><body><h1>Sign in to continue</h1></body></html>"),
+        ),
+        FaultKind::Redirect => {
+            let mut response = StatusCode::TEMPORARY_REDIRECT.into_response();
+            response.headers_mut().insert(
+                axum::http::header::LOCATION,
+                HeaderValue::from_static("http://127.0.0.2:9/elsewhere"),
+            );
+            response
+        }
     }
+}
+
+/// A 200 response carrying `body` as `content_type`, for the corruption faults.
+fn corrupt(content_type: &'static str, body: Body) -> Response {
+    let mut response = Response::new(body);
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type),
+    );
+    response
 }
 
 /// The JSON of the control API's fault endpoint: the plan, or why it was refused.
