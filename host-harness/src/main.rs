@@ -143,6 +143,10 @@ enum Command {
         /// Write the report to this file instead of stdout.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Run the suite in a child process: a plugin that aborts or crashes the process is
+        /// reported as a failed check instead of taking this command down.
+        #[arg(long)]
+        isolate: bool,
     },
     /// Check a configuration offline: the error names the field and the fix.
     Validate {
@@ -256,12 +260,14 @@ fn run(command: Command) -> Result<(), CliError> {
             only,
             format,
             out,
+            isolate,
         } => cli::conform::run(cli::conform::ConformArgs {
             plugin,
             config,
             suite,
             only,
             format,
+            isolate,
             out,
         }),
         Command::Validate { plugin, config } => cli::check::validate(&plugin, &config),

@@ -20,6 +20,7 @@ fn run(plugin: Option<std::path::PathBuf>, suite: Option<std::path::PathBuf>) ->
         only: None,
         format: Format::Table,
         out: None,
+        isolate: false,
     })
     .expect("the suite runs")
 }
@@ -187,4 +188,37 @@ fn the_command_line_exits_by_the_result() {
     assert_eq!(bad.status.code(), Some(1));
     let json: serde_json::Value = serde_json::from_slice(&bad.stdout).expect("JSON report");
     assert_eq!(json["failed"], 4);
+}
+
+#[test]
+fn isolate_turns_a_crashing_plugin_into_a_failed_check() {
+    let out = Command::new(host_harness())
+        .args([
+            "conform",
+            broken_connector().to_str().unwrap(),
+            "--isolate",
+            "--format",
+            "json",
+            "--suite",
+        ])
+        .arg(
+            connector_tests::fixture_suite("broken-connector")
+                .with_file_name("conformance-abort.json"),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the host survived and reports the failure"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+    assert_eq!(report["failed"], 1);
+    let check = &report["checks"][0];
+    assert_eq!(check["name"], "boundary.process_survived");
+    let reason = check["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("signal 6") && reason.contains("after `boundary.cancellation_honoured`"),
+        "{reason}"
+    );
 }

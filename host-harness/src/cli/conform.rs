@@ -39,6 +39,8 @@ pub struct ConformArgs {
     pub format: Format,
     /// Where to write the report; default stdout.
     pub out: Option<PathBuf>,
+    /// Run the suite in a child process.
+    pub isolate: bool,
 }
 
 fn usage(message: String) -> CliError {
@@ -124,9 +126,65 @@ pub fn report(args: &ConformArgs) -> Result<Report, CliError> {
     ))
 }
 
+/// Runs the suite in a child `host-harness conform`, so that a plugin crashing its process is
+/// a failed check here. The child's report is read back; if it died, the report says after
+/// which check and how.
+pub fn isolated_report(args: &ConformArgs) -> Result<Report, CliError> {
+    let out = std::env::temp_dir().join(format!("conform-isolated-{}.json", std::process::id()));
+    let mut child = std::process::Command::new(std::env::current_exe()?);
+    child.arg("conform");
+    if let Some(p) = &args.plugin {
+        child.arg(p);
+    }
+    for (flag, value) in [("--config", &args.config), ("--suite", &args.suite)] {
+        if let Some(v) = value {
+            child.arg(flag).arg(v);
+        }
+    }
+    if let Some(only) = &args.only {
+        child.args(["--only", only]);
+    }
+    child.args(["--format", "json", "--out"]).arg(&out);
+    child.env("HOST_HARNESS_LOG", "warn,host_harness::conformance=debug");
+    let output = child.output()?;
+    let written = std::fs::read_to_string(&out).ok();
+    std::fs::remove_file(&out).ok();
+    if let Some(report) = written.as_deref().and_then(Report::from_json) {
+        return Ok(report);
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let last = stderr
+        .lines()
+        .filter(|l| l.contains("conformance check done"))
+        .filter_map(|l| l.split_whitespace().find_map(|w| w.strip_prefix("check=")))
+        .next_back()
+        .unwrap_or("none")
+        .to_owned();
+    let how = match output.status.code() {
+        Some(code) => format!("exited with code {code}"),
+        None => {
+            use std::os::unix::process::ExitStatusExt;
+            format!(
+                "was killed by signal {}",
+                output.status.signal().unwrap_or(0)
+            )
+        }
+    };
+    Ok(Report::crashed(
+        args.plugin.as_deref().unwrap_or(Path::new("?")),
+        format!(
+            "the plugin's process {how} during the check after `{last}`; no report was written"
+        ),
+    ))
+}
+
 /// Runs the suite, prints or writes the report; fails when a check failed.
 pub fn run(args: ConformArgs) -> Result<(), CliError> {
-    let report = report(&args)?;
+    let report = if args.isolate {
+        isolated_report(&args)?
+    } else {
+        report(&args)?
+    };
     let colour = args.out.is_none()
         && std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none();

@@ -61,6 +61,56 @@ impl Report {
         self
     }
 
+    /// A report read back from its JSON (as `--format json` writes it).
+    pub fn from_json(text: &str) -> Option<Report> {
+        let v: serde_json::Value = serde_json::from_str(text).ok()?;
+        let mut report = Report {
+            connector: v["connector"].as_str()?.to_owned(),
+            version: v["version"].as_str().unwrap_or_default().to_owned(),
+            plugin: PathBuf::from(v["plugin"].as_str().unwrap_or_default()),
+            checks: Vec::new(),
+            passed: 0,
+            failed: 0,
+            skipped: 0,
+            duration_ms: v["duration_ms"].as_u64().unwrap_or(0),
+        };
+        for c in v["checks"].as_array()? {
+            let status = match c["status"].as_str()? {
+                "pass" => Status::Pass,
+                "fail" => Status::Fail,
+                _ => Status::Skip,
+            };
+            report.push(CheckReport {
+                name: c["name"].as_str()?.to_owned(),
+                status,
+                reason: c["reason"].as_str().unwrap_or_default().to_owned(),
+                duration: Duration::from_millis(c["duration"].as_u64().unwrap_or(0)),
+            });
+        }
+        Some(report)
+    }
+
+    /// The report of a run whose plugin process died: one failed check saying how.
+    pub fn crashed(plugin: &Path, reason: String) -> Report {
+        let mut report = Report {
+            connector: "(unknown: the plugin's process died)".into(),
+            version: String::new(),
+            plugin: plugin.to_path_buf(),
+            checks: Vec::new(),
+            passed: 0,
+            failed: 0,
+            skipped: 0,
+            duration_ms: 0,
+        };
+        report.push(CheckReport {
+            name: "boundary.process_survived".into(),
+            status: Status::Fail,
+            reason,
+            duration: Duration::ZERO,
+        });
+        report
+    }
+
     /// Whether nothing failed.
     pub fn ok(&self) -> bool {
         self.failed == 0
