@@ -95,6 +95,9 @@ pub enum FaultKind {
     HtmlBody,
     /// 307 to another loopback host; nothing is applied.
     Redirect,
+    /// 400 whose body repeats the request's credentials, raw and decoded, as a hostile or
+    /// careless server might; nothing is applied.
+    EchoCredentials,
 }
 
 impl FaultKind {
@@ -114,6 +117,7 @@ impl FaultKind {
             FaultKind::HugeBody => "huge_body",
             FaultKind::HtmlBody => "html_body",
             FaultKind::Redirect => "redirect",
+            FaultKind::EchoCredentials => "echo_credentials",
         }
     }
 }
@@ -488,6 +492,12 @@ pub async fn layer(
         return next.run(request).await;
     };
     let route = route_key(request.method(), &path);
+    let authorization = request
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
     engine.sequence.fetch_add(1, Ordering::Relaxed);
     engine.stats.lock().unwrap_or_else(|p| p.into_inner()).total += 1;
 
@@ -618,6 +628,17 @@ pub async fn layer(
             "text/html",
             Body::from("<html><body><h1>Sign in to continue</h1></body></html>"),
         ),
+        FaultKind::EchoCredentials => {
+            use base64::Engine;
+            let decoded = authorization
+                .strip_prefix("Basic ")
+                .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default();
+            let detail =
+                format!("Rejected request with Authorization: {authorization} ({decoded})");
+            family_error(&path, SimError::bad_request("invalidValue", detail))
+        }
         FaultKind::Redirect => {
             let mut response = StatusCode::TEMPORARY_REDIRECT.into_response();
             response.headers_mut().insert(

@@ -1,0 +1,131 @@
+//! No configured secret appears in any byte a command prints: every command and operation runs
+//! at the most verbose log level, successes and failures, including failures whose server
+//! answers echo the credentials back.
+
+mod common;
+
+use std::process::Command;
+
+use base64::Engine;
+use common::Sim;
+use connector_tests::{atlassian_plugin, host_harness, workspace_file};
+use host_harness::sim::faults::{FaultKind, FaultPlan, FaultRule};
+
+#[test]
+fn no_secret_in_any_output_even_when_the_server_echoes_it() {
+    let s = Sim::start();
+    let creds = s.sim.credentials().clone();
+    let b64 = |t: &str| base64::engine::general_purpose::STANDARD.encode(t);
+    let secrets = [
+        creds.directory_api_key.clone(),
+        creds.admin_api_token.clone(),
+        creds.user_api_token.clone(),
+        b64(&format!("{}:{}", creds.admin_email, creds.admin_api_token)),
+        b64(&creds.directory_api_key),
+    ];
+    let dir = std::env::temp_dir();
+    let config = dir.join(format!("secrets-{}.json", std::process::id()));
+    std::fs::write(&config, s.sim.plugin_config().to_string()).unwrap();
+    let plugin = atlassian_plugin();
+    let (plugin, config) = (
+        plugin.to_str().unwrap().to_owned(),
+        config.to_str().unwrap().to_owned(),
+    );
+
+    let mut transcript = Vec::new();
+    let mut run = |args: &[&str]| {
+        let out = Command::new(host_harness())
+            .arg("-vvv")
+            .args(args)
+            .env("HOST_HARNESS_LOG", "trace")
+            .output()
+            .unwrap();
+        transcript.push((args.join(" "), out.stdout, out.stderr));
+    };
+    let user = r#"{"class":"user","name":"scan@acme.com","attributes":{"email":"scan@acme.com"}}"#;
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["inspect", &plugin],
+        vec!["validate", &plugin, "--config", &config],
+        vec!["test", &plugin, "--config", &config],
+        vec!["call", &plugin, "--config", &config, "create", user],
+        vec![
+            "call",
+            &plugin,
+            "--config",
+            &config,
+            "search",
+            r#"{"class":"user","filter":{"eq":{"attribute":"__name__","value":"scan@acme.com"}}}"#,
+        ],
+        vec![
+            "call",
+            &plugin,
+            "--config",
+            &config,
+            "get",
+            r#"{"class":"user","uid":"no-such"}"#,
+        ],
+        vec!["recon", &plugin, "--config", &config],
+        vec!["conform", &plugin, "--format", "json"],
+        vec![
+            "conform",
+            &plugin,
+            "--format",
+            "junit",
+            "--only",
+            "resilience.",
+        ],
+    ];
+    for args in &commands {
+        run(args);
+    }
+    // A hostile server: every answer repeats the credentials it received.
+    s.set_faults(FaultPlan {
+        seed: 1,
+        rules: vec![FaultRule::new(FaultKind::EchoCredentials, 1.0)],
+        rate_limit: None,
+    });
+    for args in &commands[2..7] {
+        run(args);
+    }
+    run(&[
+        "conform",
+        &workspace_file("target").to_string_lossy(),
+        "--suite",
+        "/nonexistent.json",
+    ]);
+    let echoed = s.requests()["faults"]["echo_credentials"]
+        .as_u64()
+        .unwrap_or(0);
+    assert!(echoed >= 5, "the server echoed credentials {echoed} times");
+    std::fs::remove_file(&config).ok();
+
+    let mut bytes = 0;
+    for (command, stdout, stderr) in &transcript {
+        for (stream, data) in [("stdout", stdout), ("stderr", stderr)] {
+            bytes += data.len();
+            let text = String::from_utf8_lossy(data);
+            for secret in &secrets {
+                assert!(
+                    !text.contains(secret.as_str()),
+                    "`{command}` printed a secret on {stream}:\n{text}"
+                );
+            }
+        }
+    }
+    let echoes: usize = transcript
+        .iter()
+        .filter(|(_, o, e)| {
+            String::from_utf8_lossy(o).contains("[REDACTED]")
+                || String::from_utf8_lossy(e).contains("[REDACTED]")
+        })
+        .count();
+    assert!(
+        echoes > 0,
+        "the echoed credentials were redacted, not absent by luck"
+    );
+    println!(
+        "secret scan: {} runs, {bytes} bytes of stdout and stderr at trace level, {} secrets: none found ({echoes} runs show [REDACTED])",
+        transcript.len(),
+        secrets.len()
+    );
+}
