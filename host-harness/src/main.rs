@@ -192,6 +192,41 @@ enum Command {
         #[arg(long, value_name = "SECONDS")]
         timeout: Option<u64>,
     },
+    /// Fault campaign: a realistic workload through the Atlassian plugin while the embedded
+    /// simulator injects 429, 500, 503, dropped connections, truncated bodies, latency spikes
+    /// and lost responses; then the store is compared with the intended end state.
+    ///
+    /// Exits non-zero if anything was lost, duplicated or left unexplained. Same seed, same
+    /// result (the workload runs one operation at a time).
+    Chaos {
+        /// Users created (with default-group grants).
+        #[arg(long, default_value_t = 5_000)]
+        creates: usize,
+        /// Users updated.
+        #[arg(long, default_value_t = 2_000)]
+        updates: usize,
+        /// Users disabled.
+        #[arg(long, default_value_t = 1_000)]
+        disables: usize,
+        /// Users deleted.
+        #[arg(long, default_value_t = 500)]
+        deletes: usize,
+        /// Groups created, each with members added and some removed.
+        #[arg(long, default_value_t = 20)]
+        groups: usize,
+        /// The seed of the faults.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Retries per operation by the host after a retryable error.
+        #[arg(long, default_value_t = 3)]
+        host_retries: u32,
+        /// The Atlassian plugin; default: beside this binary.
+        #[arg(long)]
+        plugin: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Measure against the embedded simulator: figures and ratios, in one process and one run.
     ///
     /// Scenarios (all when none is named): recon (plugin vs a plain client fetching the same
@@ -271,6 +306,27 @@ fn run(command: Command) -> Result<(), CliError> {
             out,
         }),
         Command::Validate { plugin, config } => cli::check::validate(&plugin, &config),
+        Command::Chaos {
+            creates,
+            updates,
+            disables,
+            deletes,
+            groups,
+            seed,
+            host_retries,
+            plugin,
+            json,
+        } => cli::chaos::run(cli::chaos::ChaosArgs {
+            creates,
+            updates,
+            disables,
+            deletes,
+            groups,
+            seed,
+            host_retries,
+            plugin,
+            json,
+        }),
         Command::Recon {
             plugin,
             config,

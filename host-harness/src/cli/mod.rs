@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod call;
+pub mod chaos;
 pub mod check;
 pub mod conform;
 pub mod inspect;
