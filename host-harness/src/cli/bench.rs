@@ -9,6 +9,8 @@
 //!   `host-harness recon` process, so the simulator's own memory is not counted).
 //! - `provision`: creates with default-group grants from many host threads under a simulator
 //!   rate limit: achieved rate against the allowed one, failures, duplicates.
+//! - `load`: 16 host threads calling one instance with mixed reads and updates over a seeded
+//!   directory for a bounded time: errors, and resident memory after warm-up against the end.
 //! - `ffi`: the round trip of a trivial operation through a connector library.
 
 use std::collections::BTreeSet;
@@ -18,8 +20,9 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use connector_api::AttributeDelta;
 use connector_api::host::{CallOptions, ConnectorClient};
-use connector_api::ops::{OpCreate, OpGet, OpSearch};
+use connector_api::ops::{OpCreate, OpGet, OpSearch, OpUpdate};
 use futures_util::{StreamExt, stream};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -41,6 +44,8 @@ pub enum Scenario {
     Memory,
     /// Creates with grants under a rate limit.
     Provision,
+    /// 16 threads of mixed operations on one instance: errors and memory over time.
+    Load,
     /// The round trip of a trivial operation through the library.
     Ffi,
 }
@@ -482,6 +487,88 @@ fn ffi(args: &BenchArgs) -> Result<Figures, CliError> {
     })
 }
 
+/// This process's resident memory now, in MiB (Linux `VmRSS`).
+fn current_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+            line.split_whitespace().nth(1)?.parse::<f64>().ok()
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+/// 16 threads of gets and title updates over a seeded directory, bounded to 20 s and 50,000
+/// calls a thread. The directory does not grow, so resident memory should not either; it is
+/// sampled after 5 s of warm-up and at the end.
+fn load(args: &BenchArgs) -> Result<Figures, CliError> {
+    const THREADS: usize = 16;
+    let sim = sim_with(2_000, 20)?;
+    let mut config = sim.plugin_config();
+    config["concurrency"] = json!(args.concurrency);
+    let client = open(&atlassian_plugin(args)?, config)?;
+    let mut uids = Vec::new();
+    client.search_with(&OpSearch::new("user"), &CallOptions::default(), |batch| {
+        uids.extend(batch.iter().map(|o| o.uid.0.clone()));
+        ControlFlow::Continue(())
+    })?;
+    let uids = Arc::new(uids);
+    let started = Instant::now();
+    let until = started + Duration::from_secs(20);
+    let workers: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let (client, uids) = (client.clone(), uids.clone());
+            std::thread::spawn(move || {
+                let (mut calls, mut errors) = (0u64, 0u64);
+                while Instant::now() < until && calls < 50_000 {
+                    let uid = uids[(t * 131 + calls as usize * 17) % uids.len()].as_str();
+                    let ok = if calls % 3 == 2 {
+                        let title = format!("load {t} {calls}");
+                        client
+                            .update(
+                                &OpUpdate::new("user", uid)
+                                    .delta(AttributeDelta::replace("title", [json!(title)])),
+                            )
+                            .is_ok()
+                    } else {
+                        client.get(&OpGet::new("user", uid)).is_ok()
+                    };
+                    calls += 1;
+                    errors += u64::from(!ok);
+                }
+                (calls, errors)
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(5));
+    let warm = current_rss_mib();
+    let (mut calls, mut errors) = (0u64, 0u64);
+    for worker in workers {
+        let (c, e) = worker
+            .join()
+            .map_err(|_| CliError::Failed("a load thread panicked".into()))?;
+        calls += c;
+        errors += e;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let end = current_rss_mib();
+    let growth = end - warm;
+    Ok(Figures {
+        scenario: Scenario::Load,
+        figures: vec![
+            ("threads".into(), THREADS as f64),
+            ("calls".into(), calls as f64),
+            ("calls/s".into(), calls as f64 / seconds),
+            ("errors".into(), errors as f64),
+            ("RSS MiB after 5 s".into(), warm),
+            ("RSS MiB at the end".into(), end),
+            ("growth MiB".into(), growth),
+        ],
+        target: "0 errors, growth < 20 MB".into(),
+        met: errors == 0 && growth * 1.048_576 < 20.0,
+    })
+}
+
 /// Runs the scenarios and prints a table or JSON.
 pub fn run(args: BenchArgs) -> Result<(), CliError> {
     let scenarios = if args.scenarios.is_empty() {
@@ -490,6 +577,7 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
             Scenario::ReconLatency,
             Scenario::Memory,
             Scenario::Provision,
+            Scenario::Load,
             Scenario::Ffi,
         ]
     } else {
@@ -502,6 +590,7 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
             Scenario::ReconLatency => recon_latency(&args),
             Scenario::Memory => memory(&args),
             Scenario::Provision => provision(&args),
+            Scenario::Load => load(&args),
             Scenario::Ffi => ffi(&args),
         }?;
         if !args.json {
