@@ -487,15 +487,9 @@ fn ffi(args: &BenchArgs) -> Result<Figures, CliError> {
     })
 }
 
-/// This process's resident memory now, in MiB (Linux `VmRSS`).
+/// This process's resident memory now, in MiB.
 fn current_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-            line.split_whitespace().nth(1)?.parse::<f64>().ok()
-        })
-        .map_or(0.0, |kib| kib / 1024.0)
+    super::recon::memory_kib("VmRSS").map_or(0.0, |kib| kib as f64 / 1024.0)
 }
 
 /// 16 threads of gets and title updates over a seeded directory, bounded to 20 s and 50,000
