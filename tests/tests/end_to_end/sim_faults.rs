@@ -1,9 +1,7 @@
 //! The simulator's fault layer and control API over real HTTP: each fault kind, the rate limit,
 //! determinism from the seed, and the request log and store dump that prove what happened.
 
-mod common;
-
-use common::{Sim, decode, send};
+use crate::common::{Sim, decode, send};
 use host_harness::sim::SimConfig;
 use host_harness::sim::faults::{FaultKind, FaultPlan, FaultRule, RateLimit, RouteClass};
 use reqwest::Method;

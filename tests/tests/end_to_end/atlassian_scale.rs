@@ -3,15 +3,13 @@
 //! and a search racing creates and deletes returns no duplicate and every user that lived
 //! through it.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use common::{Sim, atlassian, send};
+use crate::common::{Sim, atlassian, send};
 use connector_api::host::CallOptions;
 use connector_api::ops::OpSearch;
 use host_harness::sim::SimConfig;

@@ -1,11 +1,9 @@
 //! The simulator's Jira and Confluence APIs over real HTTP, and the one organization behind them
 //! and SCIM: synced groups read-only on the sites, admin versus plain credentials, propagation.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{Sim, send};
+use crate::common::{Sim, send};
 use host_harness::sim::SimConfig;
 use reqwest::Method;
 use serde_json::json;
@@ -217,8 +215,9 @@ fn jira_user_search_is_a_bare_array_with_private_emails_hidden() {
     let (visible_scim, visible) = s.create_user("zoe.visible@acme.com");
     let (hidden_scim, hidden) = s.create_user("zoe.hidden@acme.com");
     for (id, name) in [(visible_scim, "Zoe Visible"), (hidden_scim, "Zoe Hidden")] {
-        let ops =
-            common::patch_op(json!([{"op": "replace", "path": "displayName", "value": name}]));
+        let ops = crate::common::patch_op(
+            json!([{"op": "replace", "path": "displayName", "value": name}]),
+        );
         assert_eq!(
             send(s.scim(Method::PATCH, &format!("/Users/{id}")).json(&ops)).0,
             200

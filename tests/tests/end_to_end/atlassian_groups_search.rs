@@ -2,13 +2,11 @@
 //! the simulator: memberships batched, renames refused, filters translated or evaluated, paging
 //! across the caps, each HTTP status mapped to its error kind, retries inside the deadline.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
-use common::{Sim, atlassian, send};
+use crate::common::{Sim, atlassian, send};
 use connector_api::host::CallOptions;
 use connector_api::ops::{OpCreate, OpDelete, OpGet, OpSearch, OpUpdate};
 use connector_api::{AttributeDelta, CheckStatus, ErrorKind, Filter, special};

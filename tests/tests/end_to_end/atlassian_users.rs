@@ -2,9 +2,7 @@
 //! simulator over loopback: creates with product access, 409 adoption, partial success,
 //! updates, deprovisioning modes, and grants visible through the simulator's Jira API.
 
-mod common;
-
-use common::{Sim, atlassian, jira_members, send};
+use crate::common::{Sim, atlassian, jira_members, send};
 use connector_api::ops::{OpCreate, OpDelete, OpGet, OpUpdate};
 use connector_api::{AttributeDelta, ErrorKind};
 use host_harness::sim::faults::{FaultKind, FaultPlan, FaultRule, RouteClass};

@@ -1,9 +1,7 @@
 //! The simulator's SCIM directory API over real HTTP: every endpoint and every quirk of the
 //! fidelity checklist (reference/atlassian-apis.md section 6).
 
-mod common;
-
-use common::{Sim, patch_op, send};
+use crate::common::{Sim, patch_op, send};
 use host_harness::sim::SimConfig;
 use reqwest::Method;
 use serde_json::{Value, json};

@@ -1,5 +1,4 @@
 //! A simulator on a free loopback port and a blocking HTTP client that speaks its three APIs.
-#![allow(dead_code)]
 
 use std::time::Duration;
 

@@ -2,12 +2,10 @@
 //! Every thread owns its users and keeps the model of what it did; afterwards the simulator's
 //! store must hold exactly the models, and no call may have failed.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use common::{Sim, atlassian};
+use crate::common::{Sim, atlassian};
 use connector_api::ops::{OpCreate, OpDelete, OpGet, OpSearch, OpUpdate};
 use connector_api::{AttributeDelta, Filter};
 use serde_json::{Value, json};

@@ -2,12 +2,10 @@
 //! at the most verbose log level, successes and failures, including failures whose server
 //! answers echo the credentials back.
 
-mod common;
-
 use std::process::Command;
 
+use crate::common::Sim;
 use base64::Engine;
-use common::Sim;
 use connector_tests::{atlassian_plugin, host_harness, workspace_file};
 use host_harness::sim::faults::{FaultKind, FaultPlan, FaultRule};
 

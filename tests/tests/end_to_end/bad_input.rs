@@ -3,9 +3,7 @@
 //! error kind and a fragment of its message; no panic, no secret in any error, and nothing
 //! written that is not reported.
 
-mod common;
-
-use common::{Sim, atlassian};
+use crate::common::{Sim, atlassian};
 use connector_api::host::{CallOptions, ConnectorClient};
 use connector_api::ops::{OpCreate, OpGet, OpSearch, OpUpdate};
 use connector_api::{AttributeDelta, ConnectorError, ErrorKind, Filter};

@@ -1,0 +1,24 @@
+//! The end-to-end tests, one module per area, linked into one test binary.
+//!
+//! One binary instead of one per file: each would link the simulator, the harness and their
+//! HTTP stacks again, which costs minutes of linking on two cores and gigabytes of disk.
+//! Run one area with `cargo test -p connector-tests -- atlassian_users::`.
+
+mod common;
+
+mod atlassian_groups_search;
+mod atlassian_scale;
+mod atlassian_users;
+mod bad_input;
+mod chaos;
+mod cli;
+mod config_schema;
+mod conformance;
+mod load;
+mod loading;
+mod memory_connector;
+mod panics;
+mod secrets;
+mod sim_faults;
+mod sim_scim;
+mod sim_site;
