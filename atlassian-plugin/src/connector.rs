@@ -292,12 +292,7 @@ impl AtlassianConnector {
             }
         }
         let Some(existing) = existing else {
-            return Err(ConnectorError::already_exists(
-                format!(
-                    "SCIM refused the user as a duplicate of another record ({detail}); no record has this userName or externalId"
-                ),
-                None,
-            ));
+            return Err(self.email_taken(user, detail, deadline).await);
         };
         let uid = existing.id.clone().unwrap_or_default();
         let mut update = OpUpdate::new(USER, uid.as_str()).enabled(op.enabled.unwrap_or(true));
@@ -321,6 +316,37 @@ impl AtlassianConnector {
                 ),
                 Some(&uid),
             )),
+        }
+    }
+
+    /// The 409 left once userName and externalId match nothing: the primary email belongs to
+    /// another person. SCIM cannot filter on emails, but Atlassian userNames are usually
+    /// emails, so the holder is looked up by userName to name its uid; it is not adopted,
+    /// since it is someone else's account.
+    async fn email_taken(&self, user: &User, detail: &str, deadline: Instant) -> ConnectorError {
+        let holder = match user.primary_email() {
+            Some(email) => match self.scim.find_user("userName", email, deadline).await {
+                Ok(found) => found.filter(|h| {
+                    h.primary_email()
+                        .is_some_and(|e| e.eq_ignore_ascii_case(email))
+                }),
+                Err(e) => return e,
+            },
+            None => None,
+        };
+        match holder.and_then(|h| h.id) {
+            Some(uid) => ConnectorError::already_exists(
+                format!(
+                    "SCIM refused the user as a duplicate ({detail}): its primary email belongs to the user `{uid}`"
+                ),
+                Some(&uid),
+            ),
+            None => ConnectorError::already_exists(
+                format!(
+                    "SCIM refused the user as a duplicate of another record ({detail}); no record has this userName or externalId"
+                ),
+                None,
+            ),
         }
     }
 

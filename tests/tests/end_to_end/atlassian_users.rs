@@ -169,7 +169,23 @@ fn a_409_adopts_the_same_person_and_refuses_another() {
         )
         .unwrap_err();
     assert_eq!(err.kind, ErrorKind::AlreadyExists, "{err}");
+    assert_eq!(err.existing_uid(), None, "no userName is that email: {err}");
     assert_eq!(scim_users(&s).len(), 1);
+    // The usual case, a userName that is the email: the holder is named, not adopted.
+    let grace = c
+        .create(&new_user("grace@acme.com").attr("email", "grace@acme.com"))
+        .unwrap();
+    let err = c
+        .create(
+            &new_user("g.hopper@acme.com")
+                .attr("email", "Grace@acme.com")
+                .attr("external_id", "other-grace"),
+        )
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::AlreadyExists, "{err}");
+    assert_eq!(err.existing_uid(), Some(grace.uid.as_str()), "{err}");
+    assert!(err.message.contains(grace.uid.as_str()), "{err}");
+    assert_eq!(scim_users(&s).len(), 2);
 }
 
 #[test]
