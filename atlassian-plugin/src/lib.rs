@@ -12,7 +12,9 @@
 //! - [`mapping`]: connector objects to and from SCIM; [`schema`]: the classes and attributes.
 //! - [`reconcile`]: full searches, pages fetched concurrently and delivered in order.
 //! - [`test_connection`]: every credential and permission checked; [`runtime`]: the plugin's tokio.
+//! - [`call_log`]: log lines from the call's tasks, carried to the host.
 
+pub mod call_log;
 pub mod config;
 pub mod connector;
 pub mod http;

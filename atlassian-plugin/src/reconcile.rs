@@ -20,6 +20,7 @@ use connector_api::{ConnectorError, ConnectorObject, Filter, ObjectSink, Result}
 use futures_util::{StreamExt, stream};
 use tokio::task::JoinHandle;
 
+use crate::call_log;
 use crate::mapping;
 use crate::scim::ScimClient;
 use crate::site::JiraClient;
@@ -89,7 +90,7 @@ pub async fn access_index(
                             .map(|start| {
                                 let jira = jira.clone();
                                 let id = id.clone();
-                                AbortOnDrop(tokio::spawn(async move {
+                                AbortOnDrop(call_log::spawn(async move {
                                     jira.members(&id, start, deadline).await
                                 }))
                             })
@@ -199,7 +200,7 @@ impl UserScan {
                 let scim = self.scim.clone();
                 let access = self.access.clone();
                 let (count, deadline) = (effective as u32, self.deadline);
-                AbortOnDrop(tokio::spawn(async move {
+                AbortOnDrop(call_log::spawn(async move {
                     let page = scim.list_users(None, start, count, deadline).await?;
                     Ok::<_, ConnectorError>(map_page(page.resources, access.as_deref()))
                 }))

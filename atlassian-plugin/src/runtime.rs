@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 use connector_api::{ConnectorError, Context, ErrorKind, Result};
 use tokio::runtime::Runtime;
 
+use crate::call_log;
+
 static RUNTIME: OnceLock<std::result::Result<Runtime, String>> = OnceLock::new();
 
 fn runtime() -> Result<&'static Runtime> {
@@ -35,23 +37,33 @@ pub fn deadline(ctx: &Context<'_>, configured: Duration) -> Instant {
 }
 
 /// Runs `work` on the plugin's runtime until it finishes, the deadline passes, or the host
-/// cancels; dropping the future cancels the requests in flight.
+/// cancels; dropping the future cancels the requests in flight. Meanwhile the lines `work`
+/// logs (see [`call_log`]) are handed to the host on this thread, as they come.
 pub fn run<T>(
     ctx: &Context<'_>,
     deadline: Instant,
     work: impl Future<Output = Result<T>>,
 ) -> Result<T> {
+    let (sink, mut lines) = call_log::channel();
     runtime()?.block_on(async {
-        let cancelled = async {
-            while !ctx.is_cancelled() {
-                tokio::time::sleep(Duration::from_millis(20)).await;
+        let work = call_log::scope(sink, tokio::time::timeout_at(deadline.into(), work));
+        tokio::pin!(work);
+        let mut cancel_poll = tokio::time::interval(Duration::from_millis(20));
+        let result = loop {
+            tokio::select! {
+                biased;
+                Some(line) = lines.recv() => ctx.log(line.level, line.message),
+                result = &mut work => break result.unwrap_or_else(|_| {
+                    Err(ConnectorError::new(ErrorKind::Timeout, "the operation's deadline passed; a change in flight may or may not have been applied"))
+                }),
+                _ = cancel_poll.tick() => if ctx.is_cancelled() {
+                    break Err(ConnectorError::new(ErrorKind::Cancelled, "the host cancelled the operation"));
+                },
             }
         };
-        tokio::select! {
-            result = tokio::time::timeout_at(deadline.into(), work) => result.unwrap_or_else(|_| {
-                Err(ConnectorError::new(ErrorKind::Timeout, "the operation's deadline passed; a change in flight may or may not have been applied"))
-            }),
-            () = cancelled => Err(ConnectorError::new(ErrorKind::Cancelled, "the host cancelled the operation")),
+        while let Ok(line) = lines.try_recv() {
+            ctx.log(line.level, line.message);
         }
+        result
     })
 }

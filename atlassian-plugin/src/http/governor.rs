@@ -134,14 +134,15 @@ impl Governor {
         }
     }
 
-    /// The target refused a request for its rate limit: pace lower.
-    pub fn on_throttle(&self) {
+    /// The target refused a request for its rate limit: pace lower. Answers the new pace, in
+    /// requests per second, or `None` when this 429 belongs to a burst already paced for.
+    pub fn on_throttle(&self) -> Option<f64> {
         let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
         if s.last_cut
             .is_some_and(|t| now.duration_since(t) < Duration::from_millis(200))
         {
-            return;
+            return None;
         }
         // Successes per second over the last second, or over the time observed so far when the
         // first 429 comes sooner (an over-estimate is corrected by the next cuts).
@@ -154,6 +155,7 @@ impl Governor {
         s.rate = Some((refused_at * 0.9).max(0.5));
         s.last_cut = Some(now);
         s.last_raise = now;
+        s.rate
     }
 }
 
@@ -175,14 +177,14 @@ mod tests {
         for _ in 0..20 {
             g.on_success();
         }
-        g.on_throttle();
-        let rate = g.rate().expect("throttled");
+        let rate = g.on_throttle().expect("throttled");
+        assert_eq!(g.rate(), Some(rate));
         // 20 successes within the shortest window (0.1 s) observed: 200/s, paced at 90%.
         assert!(
             (rate - 180.0).abs() < 1e-6,
             "90% of the 200/s observed: {rate}"
         );
-        g.on_throttle();
-        assert_eq!(g.rate(), Some(rate), "one burst of 429s cuts once");
+        assert_eq!(g.on_throttle(), None, "one burst of 429s cuts once");
+        assert_eq!(g.rate(), Some(rate));
     }
 }

@@ -12,13 +12,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use connector_api::{ConnectorError, ErrorKind, Result, Secret};
+use connector_api::{ConnectorError, ErrorKind, LogLevel, Result, Secret};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use url::Url;
 
+use crate::call_log;
 use governor::Governor;
 use retry::{RetryPolicy, retryable_status, server_wait};
 
@@ -235,12 +236,20 @@ impl Http {
                 return Err(self.deadline_error(api, &request, maybe_applied));
             }
             let permit = api.governor.acquire().await;
+            let started = Instant::now();
             let outcome = self
                 .attempt(api, &request, remaining.min(self.request_timeout))
                 .await;
             drop(permit);
+            self.log_attempt(api, &request, &outcome, started.elapsed());
             match &outcome {
-                Ok(reply) if reply.status.as_u16() == 429 => api.governor.on_throttle(),
+                Ok(reply) if reply.status.as_u16() == 429 => {
+                    if let Some(pace) = api.governor.on_throttle() {
+                        call_log::log(LogLevel::Info, || {
+                            format!("{} answered 429: pacing at {pace:.1} requests/s", api.name)
+                        });
+                    }
+                }
                 Ok(reply) if reply.status.is_success() => api.governor.on_success(),
                 _ => {}
             }
@@ -270,9 +279,57 @@ impl Http {
                     Err(failure) => Err(failure.to_error(api, &request, &self.redactor)),
                 };
             }
+            call_log::log(LogLevel::Info, || {
+                format!(
+                    "{} {} {}: retry {} of {} in {} ms",
+                    api.name,
+                    request.method,
+                    request.url.path(),
+                    attempt + 1,
+                    self.policy.budget,
+                    wait.as_millis()
+                )
+            });
             tokio::time::sleep(wait).await;
             attempt += 1;
         }
+    }
+
+    /// One line per attempt: what was sent, what came back, how long it took. URLs carry ids
+    /// and filters, never a credential; the redactor is applied all the same.
+    fn log_attempt(
+        &self,
+        api: &Api,
+        request: &Request<'_>,
+        outcome: &std::result::Result<Reply, Failure>,
+        took: Duration,
+    ) {
+        let target = match request.url.query() {
+            Some(query) => format!("{}?{query}", request.url.path()),
+            None => request.url.path().to_owned(),
+        };
+        // A 404 or 409 is often the answer sought (is it there? is it taken?): the caller
+        // turns it into an error when it is one. Only what will be retried is a warning.
+        let (level, result) = match outcome {
+            Ok(reply) if reply.status.is_success() => (LogLevel::Debug, reply.status.to_string()),
+            Ok(reply) => (
+                if retryable_status(reply.status) {
+                    LogLevel::Warn
+                } else {
+                    LogLevel::Debug
+                },
+                format!("{}: {}", reply.status, server_detail(&reply.body)),
+            ),
+            Err(failure) => (LogLevel::Warn, failure.message.clone()),
+        };
+        call_log::log(level, || {
+            self.redactor.clean(&format!(
+                "{} {} {target} -> {result} in {} ms",
+                api.name,
+                request.method,
+                took.as_millis()
+            ))
+        });
     }
 
     async fn attempt(

@@ -186,3 +186,80 @@ fn recon_streams_every_object_to_json_lines() {
     std::fs::remove_file(&out).ok();
     std::fs::remove_file(&config).ok();
 }
+
+#[test]
+fn the_connectors_requests_and_retries_reach_the_host_log() {
+    use host_harness::sim::faults::{FaultKind, FaultPlan, FaultRule, RouteClass};
+    let sim = crate::common::Sim::start();
+    sim.set_faults(FaultPlan {
+        seed: 3,
+        rules: vec![
+            FaultRule::new(FaultKind::Unavailable, 1.0)
+                .on(&[RouteClass::ScimRead])
+                .first(1),
+        ],
+        rate_limit: None,
+    });
+    let config = config_file(
+        &std::env::temp_dir(),
+        "request-log",
+        sim.sim.plugin_config(),
+    );
+    let plugin = connector_tests::atlassian_plugin();
+    let get = r#"{"class":"user","uid":"no-such-user","attributes_to_get":["email"]}"#;
+    let quiet = run(&[
+        "call",
+        plugin.to_str().unwrap(),
+        "--config",
+        &config,
+        "get",
+        get,
+    ]);
+    let quiet = text(&quiet.stderr);
+    let shown: Vec<&str> = quiet.lines().filter(|l| l.contains("SCIM GET")).collect();
+    assert!(
+        shown.len() == 1 && shown[0].contains("WARN") && shown[0].contains("-> 503"),
+        "by default only the warning:\n{quiet}"
+    );
+    sim.set_faults(FaultPlan {
+        seed: 3,
+        rules: vec![
+            FaultRule::new(FaultKind::Unavailable, 1.0)
+                .on(&[RouteClass::ScimRead])
+                .first(1),
+        ],
+        rate_limit: None,
+    });
+    let verbose = run(&[
+        "-vv",
+        "call",
+        plugin.to_str().unwrap(),
+        "--config",
+        &config,
+        "get",
+        get,
+    ]);
+    let log = text(&verbose.stderr);
+    let path = "/Users/no-such-user";
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains(path)).collect();
+    assert_eq!(
+        lines.len(),
+        3,
+        "an attempt, a retry notice, an attempt:\n{log}"
+    );
+    assert!(
+        lines[0].contains("WARN") && lines[0].contains("-> 503"),
+        "{log}"
+    );
+    assert!(
+        lines[1].contains("INFO") && lines[1].contains("retry 1 of"),
+        "{log}"
+    );
+    assert!(
+        lines[2].contains("DEBUG") && lines[2].contains("-> 404"),
+        "{log}"
+    );
+    let key = &sim.sim.credentials().directory_api_key;
+    assert!(!log.contains(key.as_str()), "{log}");
+    std::fs::remove_file(&config).ok();
+}

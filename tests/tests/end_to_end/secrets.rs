@@ -110,6 +110,14 @@ fn no_secret_in_any_output_even_when_the_server_echoes_it() {
             }
         }
     }
+    let request_lines = transcript
+        .iter()
+        .filter(|(_, _, e)| String::from_utf8_lossy(e).contains("connector: SCIM GET"))
+        .count();
+    assert!(
+        request_lines > 0,
+        "the connector's request log was part of the scan"
+    );
     let echoes: usize = transcript
         .iter()
         .filter(|(_, o, e)| {
