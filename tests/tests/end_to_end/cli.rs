@@ -191,15 +191,19 @@ fn recon_streams_every_object_to_json_lines() {
 fn the_connectors_requests_and_retries_reach_the_host_log() {
     use host_harness::sim::faults::{FaultKind, FaultPlan, FaultRule, RouteClass};
     let sim = crate::common::Sim::start();
-    sim.set_faults(FaultPlan {
-        seed: 3,
-        rules: vec![
-            FaultRule::new(FaultKind::Unavailable, 1.0)
-                .on(&[RouteClass::ScimRead])
-                .first(1),
-        ],
-        rate_limit: None,
-    });
+    // The first SCIM read answers 503; the retry gets the real answer, a 404.
+    let one_503 = || {
+        sim.set_faults(FaultPlan {
+            seed: 3,
+            rules: vec![
+                FaultRule::new(FaultKind::Unavailable, 1.0)
+                    .on(&[RouteClass::ScimRead])
+                    .first(1),
+            ],
+            rate_limit: None,
+        })
+    };
+    one_503();
     let config = config_file(
         &std::env::temp_dir(),
         "request-log",
@@ -221,15 +225,7 @@ fn the_connectors_requests_and_retries_reach_the_host_log() {
         shown.len() == 1 && shown[0].contains("WARN") && shown[0].contains("-> 503"),
         "by default only the warning:\n{quiet}"
     );
-    sim.set_faults(FaultPlan {
-        seed: 3,
-        rules: vec![
-            FaultRule::new(FaultKind::Unavailable, 1.0)
-                .on(&[RouteClass::ScimRead])
-                .first(1),
-        ],
-        rate_limit: None,
-    });
+    one_503();
     let verbose = run(&[
         "-vv",
         "call",
