@@ -271,6 +271,20 @@ impl Http {
             let out_of_budget = attempt >= self.policy.budget;
             let out_of_time = Instant::now() + wait >= deadline;
             if out_of_budget || out_of_time {
+                call_log::log(LogLevel::Warn, || {
+                    format!(
+                        "{} {} {}: giving up after {} attempts, {}",
+                        api.name,
+                        request.method,
+                        request.url.path(),
+                        attempt + 1,
+                        if out_of_budget {
+                            "the retry budget is spent"
+                        } else {
+                            "the next retry would pass the deadline"
+                        }
+                    )
+                });
                 return match outcome {
                     Ok(mut reply) => {
                         reply.maybe_applied_before = maybe_applied;
@@ -308,21 +322,14 @@ impl Http {
             Some(query) => format!("{}?{query}", request.url.path()),
             None => request.url.path().to_owned(),
         };
-        // A 404 or 409 is often the answer sought (is it there? is it taken?): the caller
-        // turns it into an error when it is one. Only what will be retried is a warning.
-        let (level, result) = match outcome {
-            Ok(reply) if reply.status.is_success() => (LogLevel::Debug, reply.status.to_string()),
-            Ok(reply) => (
-                if retryable_status(reply.status) {
-                    LogLevel::Warn
-                } else {
-                    LogLevel::Debug
-                },
-                format!("{}: {}", reply.status, server_detail(&reply.body)),
-            ),
-            Err(failure) => (LogLevel::Warn, failure.message.clone()),
+        // Debug whatever the status: a 404 or 409 is often the answer sought (is it there? is
+        // it taken?), a 429 or 503 is retried; the caller reports what is an error.
+        let result = match outcome {
+            Ok(reply) if reply.status.is_success() => reply.status.to_string(),
+            Ok(reply) => format!("{}: {}", reply.status, server_detail(&reply.body)),
+            Err(failure) => failure.message.clone(),
         };
-        call_log::log(level, || {
+        call_log::log(LogLevel::Debug, || {
             self.redactor.clean(&format!(
                 "{} {} {target} -> {result} in {} ms",
                 api.name,

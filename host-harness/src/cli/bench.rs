@@ -454,9 +454,16 @@ pub fn bundled_memory_connector() -> Option<PathBuf> {
     .find(|p| p.exists())
 }
 
+fn example_connector() -> Result<PathBuf, CliError> {
+    bundled_memory_connector().ok_or_else(|| {
+        CliError::Usage(
+            "ffi measures the example connector, which is not built beside this binary; run `cargo build --release --workspace --examples`".into(),
+        )
+    })
+}
+
 fn ffi(args: &BenchArgs) -> Result<Figures, CliError> {
-    let path = bundled_memory_connector()
-        .ok_or_else(|| CliError::Usage("the example connector is not built beside this binary; run `cargo build --release --workspace --examples`".into()))?;
+    let path = example_connector()?;
     let client = open(
         &path,
         json!({"tenant": "bench", "api_token": "bench", "seed_users": 1}),
@@ -577,6 +584,13 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
     } else {
         args.scenarios.clone()
     };
+    // Find every library before measuring anything: a missing one must not end a long run.
+    if scenarios.iter().any(|s| *s != Scenario::Ffi) {
+        atlassian_plugin(&args)?;
+    }
+    if scenarios.contains(&Scenario::Ffi) {
+        example_connector()?;
+    }
     let mut results = Vec::new();
     for scenario in scenarios {
         let figures = match scenario {

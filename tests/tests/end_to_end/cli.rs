@@ -220,10 +220,9 @@ fn the_connectors_requests_and_retries_reach_the_host_log() {
         get,
     ]);
     let quiet = text(&quiet.stderr);
-    let shown: Vec<&str> = quiet.lines().filter(|l| l.contains("SCIM GET")).collect();
     assert!(
-        shown.len() == 1 && shown[0].contains("WARN") && shown[0].contains("-> 503"),
-        "by default only the warning:\n{quiet}"
+        !quiet.contains("SCIM GET"),
+        "a retry that succeeds is not a warning:\n{quiet}"
     );
     one_503();
     let verbose = run(&[
@@ -244,7 +243,7 @@ fn the_connectors_requests_and_retries_reach_the_host_log() {
         "an attempt, a retry notice, an attempt:\n{log}"
     );
     assert!(
-        lines[0].contains("WARN") && lines[0].contains("-> 503"),
+        lines[0].contains("DEBUG") && lines[0].contains("-> 503"),
         "{log}"
     );
     assert!(
@@ -257,5 +256,32 @@ fn the_connectors_requests_and_retries_reach_the_host_log() {
     );
     let key = &sim.sim.credentials().directory_api_key;
     assert!(!log.contains(key.as_str()), "{log}");
+
+    // A request that stays unavailable is given up: that is a warning, shown by default.
+    let mut stingy = sim.sim.plugin_config();
+    stingy["retry_budget"] = json!(1);
+    let stingy = config_file(&std::env::temp_dir(), "request-log-stingy", stingy);
+    sim.set_faults(FaultPlan {
+        seed: 3,
+        rules: vec![FaultRule::new(FaultKind::Unavailable, 1.0).on(&[RouteClass::ScimRead])],
+        rate_limit: None,
+    });
+    let failed = run(&[
+        "call",
+        plugin.to_str().unwrap(),
+        "--config",
+        &stingy,
+        "get",
+        get,
+    ]);
+    let log = text(&failed.stderr);
+    assert!(!failed.status.success(), "{log}");
+    assert!(
+        log.lines().any(|l| l.contains("WARN")
+            && l.contains(path)
+            && l.contains("giving up after 2 attempts, the retry budget is spent")),
+        "{log}"
+    );
     std::fs::remove_file(&config).ok();
+    std::fs::remove_file(&stingy).ok();
 }
