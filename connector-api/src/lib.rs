@@ -61,7 +61,12 @@
 //! - **Keep secrets secret.** Never put a credential in a message, a detail, or a log line
 //!   ([`Context::log`] goes to the host's log).
 //! - **Keep async inside.** If you use tokio, own one runtime in a `OnceLock` and `block_on` it
-//!   per call; a runtime handle or a future must never cross to the host.
+//!   per call; a runtime handle or a future must never cross to the host. The [`Context`] is
+//!   borrowed for the call: tasks you spawn cannot hold it, so send their log lines over a
+//!   channel that the calling thread drains into [`Context::log`] (as the Atlassian plugin's
+//!   `call_log` module does).
+//! - **Log what an admin needs to troubleshoot.** Each request at `Debug` with its status and
+//!   time, each retry at `Info`, a request given up at `Warn`; the host filters by level.
 //! - A panic is contained and reported as [`ErrorKind::Internal`], but it is still a bug.
 //!
 //! # A complete connector

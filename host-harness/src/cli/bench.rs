@@ -457,7 +457,7 @@ pub fn bundled_memory_connector() -> Option<PathBuf> {
 fn example_connector() -> Result<PathBuf, CliError> {
     bundled_memory_connector().ok_or_else(|| {
         CliError::Usage(
-            "ffi measures the example connector, which is not built beside this binary; run `cargo build --release --workspace --examples`".into(),
+            "ffi measures the example connector, which is not built beside this binary; run `cargo build --release --workspace --lib --bins --examples`".into(),
         )
     })
 }
