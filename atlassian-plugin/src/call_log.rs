@@ -20,28 +20,39 @@ pub struct Line {
     pub message: String,
 }
 
-tokio::task_local! {
-    static SINK: UnboundedSender<Line>;
+/// Where the call in progress sends its lines, and the most verbose level the host records.
+#[derive(Debug, Clone)]
+pub struct Sink {
+    lines: UnboundedSender<Line>,
+    max_level: LogLevel,
 }
 
-/// The two ends of a call's log.
-pub fn channel() -> (UnboundedSender<Line>, UnboundedReceiver<Line>) {
-    unbounded_channel()
+tokio::task_local! {
+    static SINK: Sink;
+}
+
+/// The two ends of a call's log; lines above `max_level` are dropped before they are built.
+pub fn channel(max_level: LogLevel) -> (Sink, UnboundedReceiver<Line>) {
+    let (lines, receiver) = unbounded_channel();
+    (Sink { lines, max_level }, receiver)
 }
 
 /// Runs `work` with `sink` as the log of every line it writes.
-pub async fn scope<F: Future>(sink: UnboundedSender<Line>, work: F) -> F::Output {
+pub async fn scope<F: Future>(sink: Sink, work: F) -> F::Output {
     SINK.scope(sink, work).await
 }
 
-/// Writes a line to the current call's log; `message` is only built inside a call.
+/// Writes a line to the current call's log; `message` is only built when the host records
+/// `level`.
 pub fn log(level: LogLevel, message: impl FnOnce() -> String) {
     let _ = SINK.try_with(|sink| {
-        // The receiver is gone once the call returned: the line has no one left to read it.
-        let _ = sink.send(Line {
-            level,
-            message: message(),
-        });
+        if level <= sink.max_level {
+            // The receiver is gone once the call returned: no one is left to read the line.
+            let _ = sink.lines.send(Line {
+                level,
+                message: message(),
+            });
+        }
     });
 }
 
@@ -51,7 +62,7 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    match SINK.try_with(UnboundedSender::clone) {
+    match SINK.try_with(Sink::clone) {
         Ok(sink) => tokio::spawn(scope(sink, work)),
         Err(_) => tokio::spawn(work),
     }

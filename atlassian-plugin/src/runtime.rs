@@ -44,7 +44,7 @@ pub fn run<T>(
     deadline: Instant,
     work: impl Future<Output = Result<T>>,
 ) -> Result<T> {
-    let (sink, mut lines) = call_log::channel();
+    let (sink, mut lines) = call_log::channel(ctx.max_log_level());
     runtime()?.block_on(async {
         let work = call_log::scope(sink, tokio::time::timeout_at(deadline.into(), work));
         tokio::pin!(work);

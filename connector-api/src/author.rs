@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use crate::capability::Manifest;
 use crate::error::{ConnectorError, ErrorKind, Result};
@@ -159,6 +160,7 @@ impl HostLink for Detached {
 /// The context of one call: its deadline, cancellation, and the host's log.
 pub struct Context<'a> {
     deadline: Option<Instant>,
+    max_log_level: LogLevel,
     link: &'a dyn HostLink,
 }
 
@@ -171,9 +173,14 @@ impl std::fmt::Debug for Context<'_> {
 }
 
 impl<'a> Context<'a> {
-    pub(crate) fn new(timeout: Option<Duration>, link: &'a dyn HostLink) -> Self {
+    pub(crate) fn new(
+        timeout: Option<Duration>,
+        max_log_level: LogLevel,
+        link: &'a dyn HostLink,
+    ) -> Self {
         Context {
             deadline: timeout.map(|t| Instant::now() + t),
+            max_log_level,
             link,
         }
     }
@@ -183,6 +190,7 @@ impl<'a> Context<'a> {
     pub fn detached() -> Context<'static> {
         Context {
             deadline: None,
+            max_log_level: LogLevel::Trace,
             link: &Detached,
         }
     }
@@ -191,6 +199,7 @@ impl<'a> Context<'a> {
     pub fn with_timeout(timeout: Duration) -> Context<'static> {
         Context {
             deadline: Some(Instant::now() + timeout),
+            max_log_level: LogLevel::Trace,
             link: &Detached,
         }
     }
@@ -228,8 +237,18 @@ impl<'a> Context<'a> {
         Ok(())
     }
 
-    /// Sends a log line to the host's log. Never log a secret.
+    /// The most verbose level the host records for this call: a line at `level` is wanted
+    /// when `level <= ctx.max_log_level()`. Check it before building a costly line.
+    pub fn max_log_level(&self) -> LogLevel {
+        self.max_log_level
+    }
+
+    /// Sends a log line to the host's log, unless the host does not record `level`. Never log
+    /// a secret.
     pub fn log(&self, level: LogLevel, message: impl Into<String>) {
+        if level > self.max_log_level {
+            return;
+        }
         self.link.emit(&Event::Log {
             level: level.as_str().into(),
             message: message.into(),
@@ -241,8 +260,10 @@ impl<'a> Context<'a> {
     }
 }
 
-/// The level of a log line sent with [`Context::log`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The level of a log line sent with [`Context::log`], from the least verbose (`Error`) to the
+/// most (`Trace`): `Error < Trace`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum LogLevel {
     /// Something failed.
     Error,
@@ -266,5 +287,61 @@ impl LogLevel {
             LogLevel::Debug => "debug",
             LogLevel::Trace => "trace",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// A host side that keeps every event it is sent.
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<Event>>);
+
+    impl HostLink for Recorder {
+        fn emit(&self, event: &Event) -> bool {
+            self.0.lock().unwrap().push(event.clone());
+            true
+        }
+        fn is_cancelled(&self) -> bool {
+            false
+        }
+    }
+
+    #[test]
+    fn lines_above_the_hosts_level_never_cross() {
+        let host = Recorder::default();
+        let ctx = Context::new(None, LogLevel::Info, &host);
+        assert_eq!(ctx.max_log_level(), LogLevel::Info);
+        for level in [
+            LogLevel::Error,
+            LogLevel::Warn,
+            LogLevel::Info,
+            LogLevel::Debug,
+            LogLevel::Trace,
+        ] {
+            ctx.log(level, level.as_str());
+        }
+        let sent: Vec<String> = host
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|e| match e {
+                Event::Log { level, .. } => level.clone(),
+                other => panic!("only log lines were written: {other:?}"),
+            })
+            .collect();
+        assert_eq!(sent, ["error", "warn", "info"]);
+    }
+
+    #[test]
+    fn levels_order_from_least_to_most_verbose_and_travel_in_lowercase() {
+        assert!(LogLevel::Error < LogLevel::Warn && LogLevel::Debug < LogLevel::Trace);
+        assert_eq!(serde_json::to_value(LogLevel::Debug).unwrap(), "debug");
+        let level: LogLevel = serde_json::from_str("\"trace\"").unwrap();
+        assert_eq!(level, LogLevel::Trace);
     }
 }

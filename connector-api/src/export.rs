@@ -22,7 +22,7 @@ use crate::abi::{
     AbiError, ConnectorBox, ConnectorModule, ConnectorModule_Ref, ConnectorObj, ConnectorObj_TO,
     HostCallbacksRef, PROTOCOL_VERSION,
 };
-use crate::author::{Connector, Context, HostLink, ObjectSink};
+use crate::author::{Connector, Context, HostLink, LogLevel, ObjectSink};
 use crate::error::{ConnectorError, ErrorKind, Result};
 use crate::model::ConnectorObject;
 use crate::ops::{
@@ -281,7 +281,11 @@ fn run<O: Operation>(
             ),
         ));
     }
-    let ctx = Context::new(envelope.timeout_ms.map(Duration::from_millis), link);
+    let ctx = Context::new(
+        envelope.timeout_ms.map(Duration::from_millis),
+        envelope.log_level.unwrap_or(LogLevel::Trace),
+        link,
+    );
     let reply = f(&ctx, envelope.request)?;
     encode_reply(O::NAME, &reply)
 }

@@ -47,6 +47,10 @@ pub struct RequestEnvelope<T> {
     /// The time the operation may take, in milliseconds, from its start in the plugin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_ms: Option<u64>,
+    /// The most verbose level the host records; the plugin sends no line above it. Absent
+    /// (hosts before this field): every level.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_level: Option<crate::LogLevel>,
     /// The operation's request.
     pub request: T,
 }

@@ -16,6 +16,7 @@ use abi_stable::std_types::{RStr, RString};
 use serde_json::Value;
 
 use crate::abi::{ConnectorBox, HostCallbacks, HostCallbacks_TO, PROTOCOL_VERSION};
+use crate::author::LogLevel;
 use crate::capability::Manifest;
 use crate::error::{ConnectorError, ErrorKind, Result};
 use crate::model::{ConnectorObject, ObjectClass};
@@ -297,6 +298,7 @@ impl ConnectorClient {
                 .timeout
                 .or(self.default_timeout)
                 .map(|t| t.as_millis().min(u64::MAX as u128) as u64),
+            log_level: Some(recorded_log_level()),
             request,
         };
         let json = serde_json::to_string(&envelope).map_err(|e| {
@@ -418,6 +420,23 @@ impl HostCallbacks for HostSide<'_, '_> {
     }
 }
 
+/// The most verbose level this host's tracing subscriber records for the `connector` target,
+/// so that a plugin neither builds nor sends lines nobody reads.
+fn recorded_log_level() -> LogLevel {
+    use tracing::Level;
+    if tracing::enabled!(target: "connector", Level::TRACE) {
+        LogLevel::Trace
+    } else if tracing::enabled!(target: "connector", Level::DEBUG) {
+        LogLevel::Debug
+    } else if tracing::enabled!(target: "connector", Level::INFO) {
+        LogLevel::Info
+    } else if tracing::enabled!(target: "connector", Level::WARN) {
+        LogLevel::Warn
+    } else {
+        LogLevel::Error
+    }
+}
+
 fn log_event(level: &str, message: &str) {
     match level {
         "error" => tracing::error!(target: "connector", "{message}"),
@@ -425,5 +444,29 @@ fn log_event(level: &str, message: &str) {
         "info" => tracing::info!(target: "connector", "{message}"),
         "debug" => tracing::debug!(target: "connector", "{message}"),
         _ => tracing::trace!(target: "connector", "{message}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tracing_subscriber::EnvFilter;
+
+    use super::*;
+
+    fn level_under(filter: &str) -> LogLevel {
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(EnvFilter::new(filter))
+            .with_writer(std::io::sink)
+            .finish();
+        tracing::subscriber::with_default(subscriber, recorded_log_level)
+    }
+
+    #[test]
+    fn the_plugin_is_told_the_level_the_host_records() {
+        assert_eq!(level_under("warn"), LogLevel::Warn);
+        assert_eq!(level_under("warn,connector=debug"), LogLevel::Debug);
+        assert_eq!(level_under("trace"), LogLevel::Trace);
+        assert_eq!(level_under("info,connector=off"), LogLevel::Error);
+        assert_eq!(level_under("connector=info"), LogLevel::Info);
     }
 }
