@@ -86,7 +86,12 @@ impl CallOptions {
 pub struct ConnectorClient {
     inner: Arc<Inner>,
     default_timeout: Option<Duration>,
+    log_observer: Option<LogObserver>,
 }
+
+/// Receives every log line the connector writes during a call, at every level, besides the
+/// host's `tracing` log: to keep a job's lines with the job, or to scan them.
+pub type LogObserver = Arc<dyn Fn(LogLevel, &str) + Send + Sync>;
 
 struct Inner {
     obj: ConnectorBox,
@@ -98,6 +103,7 @@ impl std::fmt::Debug for ConnectorClient {
         f.debug_struct("ConnectorClient")
             .field("connector", &self.inner.manifest.name)
             .field("default_timeout", &self.default_timeout)
+            .field("log_observer", &self.log_observer.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -119,14 +125,24 @@ impl ConnectorClient {
         ConnectorClient {
             inner: Arc::new(Inner { obj, manifest }),
             default_timeout: None,
+            log_observer: None,
         }
     }
 
     /// A client sharing the same instance whose calls default to `timeout`.
     pub fn with_default_timeout(&self, timeout: Option<Duration>) -> Self {
         ConnectorClient {
-            inner: Arc::clone(&self.inner),
             default_timeout: timeout,
+            ..self.clone()
+        }
+    }
+
+    /// A client sharing the same instance whose calls also hand every log line to `observer`;
+    /// the connector is then asked for lines at every level.
+    pub fn with_log_observer(&self, observer: LogObserver) -> Self {
+        ConnectorClient {
+            log_observer: Some(observer),
+            ..self.clone()
         }
     }
 
@@ -298,7 +314,11 @@ impl ConnectorClient {
                 .timeout
                 .or(self.default_timeout)
                 .map(|t| t.as_millis().min(u64::MAX as u128) as u64),
-            log_level: Some(recorded_log_level()),
+            log_level: Some(if self.log_observer.is_some() {
+                LogLevel::Trace
+            } else {
+                recorded_log_level()
+            }),
             request,
         };
         let json = serde_json::to_string(&envelope).map_err(|e| {
@@ -310,6 +330,7 @@ impl ConnectorClient {
             on_event: Mutex::new(on_event),
             cancel: options.cancel.clone(),
             failure: Mutex::new(None),
+            log_observer: self.log_observer.as_ref(),
         };
         let callbacks = HostCallbacks_TO::from_ptr(&side, TD_Opaque);
         let reply = self
@@ -339,6 +360,7 @@ struct HostSide<'f, 'g> {
     on_event: Mutex<Option<&'f mut EventFn<'g>>>,
     cancel: Option<CancelToken>,
     failure: Mutex<Option<ConnectorError>>,
+    log_observer: Option<&'f LogObserver>,
 }
 
 impl HostSide<'_, '_> {
@@ -392,10 +414,16 @@ impl HostSide<'_, '_> {
                     .is_none_or(|on_event| on_event(SearchEvent::Total(total)).is_continue())
             }
             ("log", _, _) => {
-                log_event(
-                    event.level.as_deref().unwrap_or("info"),
-                    event.message.as_deref().unwrap_or(""),
-                );
+                // A level from a newer connector is logged as info.
+                let level = event
+                    .level
+                    .and_then(|l| serde_json::from_value(Value::String(l)).ok())
+                    .unwrap_or(LogLevel::Info);
+                let message = event.message.as_deref().unwrap_or("");
+                log_event(level, message);
+                if let Some(observe) = self.log_observer {
+                    observe(level, message);
+                }
                 true
             }
             // An event kind from a newer connector: ignored, as additive JSON requires.
@@ -437,13 +465,13 @@ fn recorded_log_level() -> LogLevel {
     }
 }
 
-fn log_event(level: &str, message: &str) {
+fn log_event(level: LogLevel, message: &str) {
     match level {
-        "error" => tracing::error!(target: "connector", "{message}"),
-        "warn" => tracing::warn!(target: "connector", "{message}"),
-        "info" => tracing::info!(target: "connector", "{message}"),
-        "debug" => tracing::debug!(target: "connector", "{message}"),
-        _ => tracing::trace!(target: "connector", "{message}"),
+        LogLevel::Error => tracing::error!(target: "connector", "{message}"),
+        LogLevel::Warn => tracing::warn!(target: "connector", "{message}"),
+        LogLevel::Info => tracing::info!(target: "connector", "{message}"),
+        LogLevel::Debug => tracing::debug!(target: "connector", "{message}"),
+        LogLevel::Trace => tracing::trace!(target: "connector", "{message}"),
     }
 }
 

@@ -3,5 +3,5 @@
 pub mod client;
 pub mod loader;
 
-pub use client::{CallOptions, CancelToken, ConnectorClient, SearchEvent};
+pub use client::{CallOptions, CancelToken, ConnectorClient, LogObserver, SearchEvent};
 pub use loader::{LoadError, PluginLibrary};

@@ -44,17 +44,21 @@ pub fn checks() -> Vec<Check> {
             if secrets.is_empty() {
                 return Ok(Outcome::skip("the configuration has no writeOnly field"));
             }
-            let leaks = ctx
-                .transcript
-                .iter()
-                .filter(|t| secrets.iter().any(|s| t.contains(s.as_str())))
-                .count();
-            ensure(leaks == 0, || {
-                format!("{leaks} outputs contain a configured secret")
+            let leaking = |texts: &[String]| {
+                texts
+                    .iter()
+                    .filter(|t| secrets.iter().any(|s| t.contains(s.as_str())))
+                    .count()
+            };
+            let log_lines = ctx.log_lines.lock().unwrap_or_else(|p| p.into_inner());
+            let (leaks, log_leaks) = (leaking(&ctx.transcript), leaking(&log_lines));
+            ensure(leaks + log_leaks == 0, || {
+                format!("{leaks} outputs and {log_leaks} log lines contain a configured secret")
             })?;
             Ok(Outcome::pass(format!(
-                "{} outputs scanned for {} secrets: none found",
+                "{} outputs and {} log lines scanned for {} secrets: none found",
                 ctx.transcript.len(),
+                log_lines.len(),
                 secrets.len()
             )))
         }),

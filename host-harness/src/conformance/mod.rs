@@ -21,6 +21,7 @@ pub mod search;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use connector_api::host::{ConnectorClient, PluginLibrary};
@@ -205,6 +206,8 @@ pub struct Ctx<'a> {
     pub created: Vec<(String, Uid)>,
     /// Every text the connector produced (errors, reports), for the secret scan.
     pub transcript: Vec<String>,
+    /// Every log line the connector wrote, at every level, for the secret scan.
+    pub log_lines: Arc<Mutex<Vec<String>>>,
     counter: u32,
 }
 
@@ -226,7 +229,7 @@ impl<'a> Ctx<'a> {
         if let Err(e) = &client {
             self.record_error(e);
         }
-        client
+        client.map(|c| keep_log_lines(&c, &self.log_lines))
     }
 
     /// Keeps a connector error's text for the secret scan and returns it.
@@ -373,6 +376,15 @@ pub fn all_checks(manifest: &Manifest) -> Vec<Check> {
     checks
 }
 
+/// `client`, with every line it logs kept in `lines`.
+fn keep_log_lines(client: &ConnectorClient, lines: &Arc<Mutex<Vec<String>>>) -> ConnectorClient {
+    let lines = Arc::clone(lines);
+    client.with_log_observer(Arc::new(move |level, message| {
+        let mut lines = lines.lock().unwrap_or_else(|p| p.into_inner());
+        lines.push(format!("{}: {message}", level.as_str()));
+    }))
+}
+
 /// Runs the suite against `target`; the cleanup and the secret scan always run last.
 pub fn run(target: Target<'_>, selection: &Selection) -> Report {
     let started = Instant::now();
@@ -390,14 +402,16 @@ pub fn run(target: Target<'_>, selection: &Selection) -> Report {
             return report.finish(started.elapsed());
         }
     };
+    let log_lines = Arc::new(Mutex::new(Vec::new()));
     let mut ctx = Ctx {
         library: &target.library,
-        client,
+        client: keep_log_lines(&client, &log_lines),
         config: &target.config,
         suite: &target.suite,
         faults: target.faults,
         created: Vec::new(),
         transcript: Vec::new(),
+        log_lines,
         counter: 0,
     };
     for check in all_checks(&manifest)

@@ -119,7 +119,18 @@ fn the_broken_fixture_fails_exactly_its_planted_defects() {
         reason(&report, "lifecycle.user.unknown_uid").contains("update of an unknown uid answered")
     );
     assert!(reason(&report, "search.user.paging").contains("duplicates"));
-    assert!(reason(&report, "hygiene.no_secret_leaked").contains("contain a configured secret"));
+    let leak = reason(&report, "hygiene.no_secret_leaked");
+    assert!(leak.contains("contain a configured secret"), "{leak}");
+    let log_leaks: u64 = leak
+        .split(" outputs and ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(
+        log_leaks > 0,
+        "the trace lines of `get` were scanned: {leak}"
+    );
     let everything =
         serde_json::to_string(&report).unwrap() + &report.table(false) + &report.junit();
     assert!(
