@@ -152,6 +152,11 @@ pub struct Request<'a> {
 }
 
 impl<'a> Request<'a> {
+    /// How errors and log lines name the request: `SCIM GET /scim/directory/…/Users`, no query.
+    fn label(&self, api: &Api) -> String {
+        format!("{} {} {}", api.name, self.method, self.url.path())
+    }
+
     /// A GET: always safe to resend.
     pub fn get(url: Url) -> Self {
         Request {
@@ -273,10 +278,8 @@ impl Http {
             if out_of_budget || out_of_time {
                 call_log::log(LogLevel::Warn, || {
                     format!(
-                        "{} {} {}: giving up after {} attempts, {}",
-                        api.name,
-                        request.method,
-                        request.url.path(),
+                        "{}: giving up after {} attempts, {}",
+                        request.label(api),
                         attempt + 1,
                         if out_of_budget {
                             "the retry budget is spent"
@@ -295,10 +298,8 @@ impl Http {
             }
             call_log::log(LogLevel::Info, || {
                 format!(
-                    "{} {} {}: retry {} of {} in {} ms",
-                    api.name,
-                    request.method,
-                    request.url.path(),
+                    "{}: retry {} of {} in {} ms",
+                    request.label(api),
                     attempt + 1,
                     self.policy.budget,
                     wait.as_millis()
@@ -428,10 +429,8 @@ impl Http {
         ConnectorError::new(
             ErrorKind::Timeout,
             format!(
-                "{} {} {}: the operation's deadline passed{outcome}",
-                api.name,
-                request.method,
-                request.url.path()
+                "{}: the operation's deadline passed{outcome}",
+                request.label(api)
             ),
         )
         .with_details(json!({ "api": api.name, "maybe_applied": maybe_applied }))
@@ -547,13 +546,7 @@ impl Failure {
     }
 
     fn to_error(&self, api: &Api, request: &Request<'_>, redactor: &Redactor) -> ConnectorError {
-        let message = redactor.clean(&format!(
-            "{} {} {}: {}",
-            api.name,
-            request.method,
-            request.url.path(),
-            self.message
-        ));
+        let message = redactor.clean(&format!("{}: {}", request.label(api), self.message));
         if self.timed_out && request.method == Method::GET {
             ConnectorError::new(ErrorKind::Timeout, message)
                 .with_details(json!({ "api": api.name, "maybe_applied": false }))
