@@ -570,14 +570,12 @@ impl AtlassianConnector {
             } else {
                 None
             };
-            let scan = crate::reconcile::UserScan {
-                scim: self.scim.clone(),
-                access,
+            let scan = crate::reconcile::Scan {
+                pages: crate::reconcile::user_pages(self.scim.clone(), access, deadline),
                 page_size,
                 concurrency: self.config.concurrency as usize,
                 filter,
                 attributes_to_get: op.attributes_to_get.clone(),
-                deadline,
             };
             let (sent, complete) = scan.run(sink).await?;
             return Ok(RpSearch::new(sent, complete));
@@ -786,18 +784,29 @@ impl AtlassianConnector {
             .as_ref()
             .and_then(|f| f.required_eq(special::NAME))
             .and_then(Value::as_str);
-        let scim_filter =
-            by_name.map(|n| format!("displayName eq {}", crate::scim::types::quote(n)));
         let page_size = op
             .page_size
             .unwrap_or(self.config.page_size)
             .clamp(1, self.config.page_size);
+        // Without a displayName to ask SCIM for, every group is read, pages concurrently.
+        let Some(by_name) = by_name else {
+            let scan = crate::reconcile::Scan {
+                pages: crate::reconcile::group_pages(self.scim.clone(), deadline),
+                page_size,
+                concurrency: self.config.concurrency as usize,
+                filter,
+                attributes_to_get: op.attributes_to_get.clone(),
+            };
+            let (sent, complete) = scan.run(sink).await?;
+            return Ok(RpSearch::new(sent, complete));
+        };
+        let scim_filter = format!("displayName eq {}", crate::scim::types::quote(by_name));
         let (mut start, mut sent) = (1u64, 0u64);
         let mut seen = HashSet::new();
         loop {
             let page = self
                 .scim
-                .list_groups(scim_filter.as_deref(), start, page_size, deadline)
+                .list_groups(Some(&scim_filter), start, page_size, deadline)
                 .await?;
             if start == 1 {
                 sink.total(page.total_results);
@@ -811,10 +820,10 @@ impl AtlassianConnector {
                 .iter()
                 .filter(|g| g.id.as_ref().is_some_and(|id| seen.insert(id.clone())))
                 .map(mapping::group_object)
-                .filter(|o| match (&filter, by_name) {
-                    (Some(f), Some(_)) => residual_matches(f, o, special::NAME),
-                    (Some(f), None) => f.matches(o),
-                    (None, _) => true,
+                .filter(|o| {
+                    filter
+                        .as_ref()
+                        .is_none_or(|f| residual_matches(f, o, special::NAME))
                 })
                 .map(finish)
                 .collect();

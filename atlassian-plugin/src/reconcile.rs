@@ -1,11 +1,12 @@
-//! Full user reconciliation: SCIM pages fetched concurrently and handed over in order, joined
-//! with the default-group memberships, in memory bounded by the window of pages in flight.
+//! Full reconciliation of users or groups: SCIM pages fetched concurrently and handed over in
+//! order (users joined with the default-group memberships), in memory bounded by the window of
+//! pages in flight.
 //!
 //! The first page gives the total and the page size the server really uses (`itemsPerPage` is
 //! not trusted). The other pages are fetched on the plugin's runtime workers, at most
 //! `concurrency` at a time (and as fast as the rate governor allows), parsed and mapped there,
 //! and delivered in order. Consecutive pages overlap by a twentieth, de-duplicated
-//! against the previous page: a user deleted earlier in the directory during the search shifts
+//! against the previous page: an object deleted earlier in the directory during the search shifts
 //! the offsets without opening a gap. Dropping the stream (early stop) aborts what is in flight.
 
 use std::collections::HashSet;
@@ -17,6 +18,7 @@ use std::task::{Context as TaskContext, Poll};
 use std::time::Instant;
 
 use connector_api::{ConnectorError, ConnectorObject, Filter, ObjectSink, Result};
+use futures_util::future::BoxFuture;
 use futures_util::{StreamExt, stream};
 use tokio::task::JoinHandle;
 
@@ -121,12 +123,47 @@ pub async fn access_index(
     Ok(AccessIndex { groups })
 }
 
-/// What a full user search needs.
-pub struct UserScan {
-    /// The SCIM client.
-    pub scim: ScimClient,
-    /// The memberships to join, when product access is wanted.
-    pub access: Option<Arc<AccessIndex>>,
+/// Reads one page of a SCIM listing from a 1-based start: its objects, mapped, and the total.
+pub type PageReader =
+    Arc<dyn Fn(u64, u32) -> BoxFuture<'static, Result<(Page, u64)>> + Send + Sync>;
+
+/// The pages of the user directory, joined with `access` when product access is wanted.
+pub fn user_pages(
+    scim: ScimClient,
+    access: Option<Arc<AccessIndex>>,
+    deadline: Instant,
+) -> PageReader {
+    Arc::new(move |start, count| {
+        let (scim, access) = (scim.clone(), access.clone());
+        Box::pin(async move {
+            let page = scim.list_users(None, start, count, deadline).await?;
+            let objects = map_page(page.resources, access.as_deref());
+            Ok((objects, page.total_results))
+        })
+    })
+}
+
+/// The pages of the groups.
+pub fn group_pages(scim: ScimClient, deadline: Instant) -> PageReader {
+    Arc::new(move |start, count| {
+        let scim = scim.clone();
+        Box::pin(async move {
+            let page = scim.list_groups(None, start, count, deadline).await?;
+            let objects = page
+                .resources
+                .iter()
+                .filter(|g| g.id.is_some())
+                .map(mapping::group_object)
+                .collect();
+            Ok((objects, page.total_results))
+        })
+    })
+}
+
+/// What a full search needs.
+pub struct Scan {
+    /// Where the pages come from.
+    pub pages: PageReader,
     /// The page size asked for.
     pub page_size: u32,
     /// Pages in flight at most.
@@ -135,13 +172,11 @@ pub struct UserScan {
     pub filter: Option<Filter>,
     /// The attributes to keep, if limited.
     pub attributes_to_get: Option<Vec<String>>,
-    /// The deadline.
-    pub deadline: Instant,
 }
 
-impl std::fmt::Debug for UserScan {
+impl std::fmt::Debug for Scan {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UserScan")
+        f.debug_struct("Scan")
             .field("page_size", &self.page_size)
             .field("concurrency", &self.concurrency)
             .finish_non_exhaustive()
@@ -163,25 +198,16 @@ fn map_page(users: Vec<crate::scim::types::User>, access: Option<&AccessIndex>) 
         .collect()
 }
 
-impl UserScan {
-    /// Streams every user to `sink`; answers (objects sent, complete).
+impl Scan {
+    /// Streams every object to `sink`; answers (objects sent, complete).
     pub async fn run(self, sink: &mut dyn ObjectSink) -> Result<(u64, bool)> {
-        let first = self
-            .scim
-            .list_users(None, 1, self.page_size, self.deadline)
-            .await?;
-        let total = first.total_results;
+        let (first, total) = (self.pages)(1, self.page_size).await?;
         sink.total(total);
-        let effective = first.resources.len() as u64;
+        let effective = first.len() as u64;
         let mut previous: HashSet<String> = HashSet::new();
         let mut sent = 0u64;
         if self
-            .deliver(
-                map_page(first.resources, self.access.as_deref()),
-                &mut previous,
-                &mut sent,
-                sink,
-            )
+            .deliver(first, &mut previous, &mut sent, sink)
             .is_break()
         {
             return Ok((sent, false));
@@ -197,13 +223,8 @@ impl UserScan {
             .collect();
         let mut pages = stream::iter(starts)
             .map(|start| {
-                let scim = self.scim.clone();
-                let access = self.access.clone();
-                let (count, deadline) = (effective as u32, self.deadline);
-                AbortOnDrop(call_log::spawn(async move {
-                    let page = scim.list_users(None, start, count, deadline).await?;
-                    Ok::<_, ConnectorError>(map_page(page.resources, access.as_deref()))
-                }))
+                let page = (self.pages)(start, effective as u32);
+                AbortOnDrop(call_log::spawn(async move { Ok((page.await?).0) }))
             })
             .buffered(self.concurrency.max(1));
         while let Some(page) = pages.next().await {

@@ -1,5 +1,6 @@
-//! Reconciliation under concurrency, through the real library against the simulator: pages
-//! fetched concurrently still give exactly the directory, in order, while 429s are injected;
+//! Reconciliation under concurrency, through the real library against the simulator: user and
+//! group pages fetched concurrently still give exactly the directory, in order, while 429s are
+//! injected;
 //! and a search racing creates and deletes returns no duplicate and every user that lived
 //! through it.
 
@@ -66,6 +67,67 @@ fn concurrent_pages_give_exactly_the_directory_in_order_under_429s() {
     assert!(
         log["rate_limited"].as_u64().unwrap() > 5,
         "429s were injected: {log}"
+    );
+}
+
+/// Every group id in SCIM's own listing order, read one page at a time.
+fn scim_group_order(s: &Sim) -> Vec<String> {
+    let mut ids = Vec::new();
+    loop {
+        let path = format!("/Groups?startIndex={}&count=100", ids.len() + 1);
+        let (status, page) = send(s.scim(Method::GET, &path));
+        assert_eq!(status, 200, "{page}");
+        let resources = page["Resources"].as_array().cloned().unwrap_or_default();
+        if resources.is_empty() {
+            return ids;
+        }
+        ids.extend(
+            resources
+                .iter()
+                .map(|g| g["id"].as_str().unwrap().to_owned()),
+        );
+    }
+}
+
+#[test]
+fn concurrent_group_pages_give_exactly_the_groups_in_order_under_429s() {
+    let s = Sim::with(SimConfig {
+        users: 20,
+        groups: 450,
+        ..SimConfig::default()
+    });
+    let expected = scim_group_order(&s);
+    assert!(expected.len() >= 450, "{} groups", expected.len());
+    s.set_faults(FaultPlan {
+        seed: 5,
+        rules: vec![],
+        rate_limit: Some(RateLimit {
+            per_second: 150.0,
+            burst: 10.0,
+        }),
+    });
+    let c = atlassian(&s, json!({"concurrency": 8, "retry_budget": 20}));
+    for page in [100, 37] {
+        let mut got = Vec::new();
+        let reply = c
+            .search_with(
+                &OpSearch::new("group").page_size(page),
+                &CallOptions::default(),
+                |batch| {
+                    got.extend(batch.into_iter().map(|g| g.uid.0));
+                    ControlFlow::Continue(())
+                },
+            )
+            .unwrap();
+        assert!(reply.complete);
+        assert_eq!(
+            got, expected,
+            "page size {page}: not exactly the groups in order"
+        );
+    }
+    assert!(
+        s.requests()["rate_limited"].as_u64().unwrap() > 0,
+        "429s were injected"
     );
 }
 
