@@ -3,6 +3,10 @@
 //! Every call is checked against the manifest's capabilities before it crosses the ABI, encoded
 //! as a [`RequestEnvelope`], and its reply decoded into the operation's reply type. Search results
 //! arrive as batches through a borrowed callback, so the host never holds a whole directory.
+//!
+//! The connector's log lines go to `tracing` under the target `connector`; each call tells the
+//! connector the most verbose level the host's subscriber records there, so lines nobody reads
+//! are never built. A [`LogObserver`] receives every line, at every level, besides.
 
 use std::any::Any;
 use std::ops::ControlFlow;
