@@ -5,9 +5,12 @@
 //! The first page gives the total and the page size the server really uses (`itemsPerPage` is
 //! not trusted). The other pages are fetched on the plugin's runtime workers, at most
 //! `concurrency` at a time (and as fast as the rate governor allows), parsed and mapped there,
-//! and delivered in order. Consecutive pages overlap by a twentieth, de-duplicated
-//! against the previous page: an object deleted earlier in the directory during the search shifts
-//! the offsets without opening a gap. Dropping the stream (early stop) aborts what is in flight.
+//! and delivered in order. Consecutive pages overlap by a twentieth, de-duplicated against the
+//! previous page: an object deleted earlier in the directory during the search shifts the
+//! offsets without opening a gap. When more were deleted between two reads than the overlap
+//! absorbs, the page shares nothing with the previous one; the pages before it are read again
+//! until one does, so nothing is skipped (or the search fails, retryable, never silently
+//! short). Dropping the stream (early stop) aborts what is in flight.
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -17,7 +20,7 @@ use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 use std::time::Instant;
 
-use connector_api::{ConnectorError, ConnectorObject, Filter, ObjectSink, Result};
+use connector_api::{ConnectorError, ConnectorObject, ErrorKind, Filter, ObjectSink, Result};
 use futures_util::future::BoxFuture;
 use futures_util::{StreamExt, stream};
 use tokio::task::JoinHandle;
@@ -221,21 +224,67 @@ impl Scan {
             .map(|k| 1 + k * step)
             .take_while(|s| *s <= total)
             .collect();
+        let count = effective as u32;
         let mut pages = stream::iter(starts)
             .map(|start| {
-                let page = (self.pages)(start, effective as u32);
-                AbortOnDrop(call_log::spawn(async move { Ok((page.await?).0) }))
+                let page = (self.pages)(start, count);
+                let fetch = AbortOnDrop(call_log::spawn(async move { Ok((page.await?).0) }));
+                async move { (start, fetch.await) }
             })
             .buffered(self.concurrency.max(1));
-        while let Some(page) = pages.next().await {
+        while let Some((start, page)) = pages.next().await {
+            let page = self.bridge(start, count, page??, &previous).await?;
             if self
-                .deliver(page??, &mut previous, &mut sent, sink)
+                .deliver(page, &mut previous, &mut sent, sink)
                 .is_break()
             {
                 return Ok((sent, false));
             }
         }
         Ok((sent, true))
+    }
+
+    /// A page that shares no object with the previous one was shifted past some objects:
+    /// more deletions earlier in the directory than the overlap absorbs happened between the
+    /// two reads. Pages before it are read again, back to one that shares an object with the
+    /// previous page, and the objects in between go in front of the page.
+    async fn bridge(
+        &self,
+        start: u64,
+        count: u32,
+        page: Page,
+        previous: &HashSet<String>,
+    ) -> Result<Page> {
+        const MAX_READS_BACK: usize = 8;
+        let connects = |o: &ConnectorObject| previous.contains(o.uid.as_str());
+        if previous.is_empty() || page.is_empty() || page.iter().any(connects) {
+            return Ok(page);
+        }
+        let mut after_previous = page;
+        let mut at = start;
+        for _ in 0..MAX_READS_BACK {
+            if at == 1 {
+                break;
+            }
+            at = at.saturating_sub(u64::from(count)).max(1);
+            let (earlier, _) = (self.pages)(at, count).await?;
+            let last_seen = earlier.iter().rposition(connects);
+            let tail = match last_seen {
+                Some(i) => earlier[i + 1..].to_vec(),
+                None => earlier,
+            };
+            after_previous = tail.into_iter().chain(after_previous).collect();
+            if last_seen.is_some() {
+                let mut seen = HashSet::new();
+                after_previous.retain(|o| seen.insert(o.uid.0.clone()));
+                return Ok(after_previous);
+            }
+        }
+        Err(ConnectorError::new(
+            ErrorKind::ConnectionFailed,
+            "the directory changed faster than it could be read in order: more objects were deleted during the search than the connector could bridge; run the search again",
+        )
+        .with_retryable(true))
     }
 
     /// Sends one page, minus what the previous page already sent and what the filter refuses.
@@ -261,5 +310,96 @@ impl Scan {
         *previous = ids;
         *sent += batch.len() as u64;
         sink.push(batch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// A directory of `size` objects that loses its `churn` first objects after every read,
+    /// as when users earlier in the listing are deleted while a search runs.
+    fn shrinking_directory(
+        size: usize,
+        churn: usize,
+        max_deleted: usize,
+    ) -> (PageReader, Arc<Mutex<Vec<String>>>) {
+        let live: Arc<Mutex<Vec<String>>> =
+            Arc::new(Mutex::new((0..size).map(|i| format!("u{i:04}")).collect()));
+        let deleted = Arc::new(Mutex::new(Vec::new()));
+        let reader: PageReader = {
+            let (live, deleted) = (live.clone(), deleted.clone());
+            Arc::new(move |start, count| {
+                let mut live = live.lock().unwrap();
+                let from = (start as usize - 1).min(live.len());
+                let to = (from + count as usize).min(live.len());
+                let page: Page = live[from..to]
+                    .iter()
+                    .map(|id| ConnectorObject::new(id.as_str(), id.as_str()))
+                    .collect();
+                let total = live.len() as u64;
+                let mut deleted = deleted.lock().unwrap();
+                for _ in 0..churn.min(max_deleted - deleted.len()).min(live.len()) {
+                    deleted.push(live.remove(0));
+                }
+                Box::pin(async move { Ok((page, total)) })
+            })
+        };
+        (reader, deleted)
+    }
+
+    fn scan(pages: PageReader, page_size: u32) -> Scan {
+        Scan {
+            pages,
+            page_size,
+            concurrency: 1,
+            filter: None,
+            attributes_to_get: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn deletions_beyond_the_overlap_are_bridged_without_a_gap() {
+        // Pages of 10 overlap by 1; 3 deletions after every read shift each page past 2 objects.
+        let (pages, deleted) = shrinking_directory(200, 3, 60);
+        let mut got: Vec<ConnectorObject> = Vec::new();
+        let (sent, complete) = scan(pages, 10).run(&mut got).await.unwrap();
+        assert!(complete);
+        let ids: Vec<&str> = got.iter().map(|o| o.uid.as_str()).collect();
+        assert_eq!(sent as usize, ids.len());
+        let unique: HashSet<&str> = ids.iter().copied().collect();
+        assert_eq!(unique.len(), ids.len(), "no duplicate");
+        let deleted = deleted.lock().unwrap();
+        assert_eq!(deleted.len(), 60, "the churn ran");
+        let survivors: Vec<String> = (0..200)
+            .map(|i| format!("u{i:04}"))
+            .filter(|id| !deleted.contains(id))
+            .collect();
+        let missing: Vec<&String> = survivors
+            .iter()
+            .filter(|id| !unique.contains(id.as_str()))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "lived through the search, not returned: {missing:?}"
+        );
+        let mut sorted = ids.clone();
+        sorted.sort_unstable();
+        assert_eq!(ids, sorted, "in directory order");
+    }
+
+    #[tokio::test]
+    async fn a_directory_that_outruns_every_read_back_is_an_error_not_a_gap() {
+        // 40 deletions after every read: no read back can reach the previous page in 8 steps.
+        let (pages, _) = shrinking_directory(2_000, 40, 2_000);
+        let mut got: Vec<ConnectorObject> = Vec::new();
+        let err = scan(pages, 10).run(&mut got).await.unwrap_err();
+        assert_eq!(err.kind, ErrorKind::ConnectionFailed, "{err}");
+        assert!(
+            err.retryable && err.message.contains("run the search again"),
+            "{err}"
+        );
     }
 }
