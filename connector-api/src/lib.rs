@@ -66,7 +66,8 @@
 //!   channel that the calling thread drains into [`Context::log`] (as the Atlassian plugin's
 //!   `call_log` module does).
 //! - **Log what an admin needs to troubleshoot.** Each request at `Debug` with its status and
-//!   time, each retry at `Info`, a request given up at `Warn`; the host filters by level.
+//!   time, each retry and each request given up at `Info`; the host filters by level. A failure
+//!   is the error you return, so do not log it as a warning too.
 //! - A panic is contained and reported as [`ErrorKind::Internal`], but it is still a bug.
 //!
 //! # A complete connector

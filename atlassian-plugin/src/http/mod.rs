@@ -276,7 +276,8 @@ impl Http {
             let out_of_budget = attempt >= self.policy.budget;
             let out_of_time = Instant::now() + wait >= deadline;
             if out_of_budget || out_of_time {
-                call_log::log(LogLevel::Warn, || {
+                // Info, not a warning: the caller gets the error; this line explains it.
+                call_log::log(LogLevel::Info, || {
                     format!(
                         "{}: giving up after {} attempts, {}",
                         request.label(api),
