@@ -170,8 +170,14 @@ enum Command {
     /// Reconcile: stream every object of a class to JSON Lines, with a progress bar on a
     /// terminal (objects, rate, ETA once the connector announces a total) and a summary.
     ///
-    /// Example:
+    /// With --expected (JSON Lines of objects, as recon writes them, uid optional), write the
+    /// findings instead: `differs` (with each value expected and found), `unmatched` (in the
+    /// target only) and `missing` (expected only). Objects correlate by uid, then by name
+    /// (case-insensitive); only the attributes the expectation states are compared.
+    ///
+    /// Examples:
     ///   host-harness recon target/release/libatlassian_plugin.so --config atlassian.json --out users.jsonl
+    ///   host-harness recon target/release/libatlassian_plugin.so --config atlassian.json --expected idhub.jsonl
     #[command(verbatim_doc_comment)]
     Recon {
         /// The connector library.
@@ -191,6 +197,9 @@ enum Command {
         /// The time the whole reconciliation may take, in seconds.
         #[arg(long, value_name = "SECONDS")]
         timeout: Option<u64>,
+        /// What IDHub expects, JSON Lines of objects: write the findings of the comparison.
+        #[arg(long, value_name = "FILE")]
+        expected: Option<PathBuf>,
     },
     /// Fault campaign: a realistic workload through the Atlassian plugin while the embedded
     /// simulator injects 429, 500, 503, dropped connections, truncated bodies, latency spikes
@@ -334,6 +343,7 @@ fn run(command: Command) -> Result<(), CliError> {
             out,
             page_size,
             timeout,
+            expected,
         } => cli::recon::run(cli::recon::ReconArgs {
             plugin,
             config,
@@ -341,6 +351,7 @@ fn run(command: Command) -> Result<(), CliError> {
             out,
             page_size,
             timeout: timeout.map(Duration::from_secs),
+            expected,
         }),
         Command::Test {
             plugin,

@@ -1,4 +1,5 @@
-//! `host-harness recon`: stream every object of a class to JSON Lines, with progress and a summary.
+//! `host-harness recon`: stream every object of a class to JSON Lines, with progress and a
+//! summary; or, given what IDHub expects, the findings of the comparison (see [`super::drift`]).
 
 use std::io::{BufWriter, IsTerminal, Write};
 use std::ops::ControlFlow;
@@ -10,6 +11,7 @@ use connector_api::ops::OpSearch;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::CliError;
+use super::drift::{DriftCounts, Expected};
 use crate::plugin;
 
 /// What `recon` reads.
@@ -27,6 +29,8 @@ pub struct ReconArgs {
     pub page_size: Option<u32>,
     /// The time the whole reconciliation may take.
     pub timeout: Option<Duration>,
+    /// What IDHub expects (JSON Lines of objects): write findings instead of objects.
+    pub expected: Option<PathBuf>,
 }
 
 /// What a reconciliation did.
@@ -40,6 +44,8 @@ pub struct ReconSummary {
     pub complete: bool,
     /// How long it took.
     pub elapsed: Duration,
+    /// The comparison's counts, when objects were compared with an expectation.
+    pub drift: Option<DriftCounts>,
 }
 
 fn progress(to_terminal: bool) -> ProgressBar {
@@ -66,6 +72,7 @@ pub fn reconcile(args: &ReconArgs) -> Result<ReconSummary, CliError> {
     let library = plugin::load(&args.plugin)?;
     let config = plugin::read_config(&args.config)?;
     let client = library.open(&config)?;
+    let mut expected = args.expected.as_deref().map(Expected::read).transpose()?;
     let sink: Box<dyn Write + Send> = match &args.out {
         Some(path) => Box::new(
             std::fs::File::create(path)
@@ -92,7 +99,14 @@ pub fn reconcile(args: &ReconArgs) -> Result<ReconSummary, CliError> {
                 }
                 SearchEvent::Objects(batch) => {
                     for object in &batch {
-                        let line = serde_json::to_string(object).unwrap_or_default();
+                        let line = match expected.as_mut() {
+                            Some(expected) => match expected.observe(object) {
+                                Some(finding) => serde_json::to_string(&finding),
+                                None => continue,
+                            },
+                            None => serde_json::to_string(object),
+                        }
+                        .unwrap_or_default();
                         if let Err(e) = writeln!(out, "{line}") {
                             write_error = Some(e);
                             return ControlFlow::Break(());
@@ -111,12 +125,23 @@ pub fn reconcile(args: &ReconArgs) -> Result<ReconSummary, CliError> {
         return Err(CliError::Io(e));
     }
     let reply = reply?;
+    // Missing means absent from a complete read: an incomplete one proves nothing.
+    if let Some(expected) = expected.as_mut().filter(|_| reply.complete) {
+        for finding in expected.missing() {
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string(&finding).unwrap_or_default()
+            )?;
+        }
+    }
     out.flush()?;
     Ok(ReconSummary {
         objects,
         total,
         complete: reply.complete,
         elapsed: started.elapsed(),
+        drift: expected.map(|e| e.counts()),
     })
 }
 
@@ -155,5 +180,19 @@ pub fn run(args: ReconArgs) -> Result<(), CliError> {
             .map_or(String::new(), |t| format!("; the connector announced {t}")),
         if summary.complete { "" } else { "; INCOMPLETE" },
     );
+    if let Some(d) = summary.drift {
+        eprintln!(
+            "compared with {}: {} in sync, {} differ, {} unmatched (target only), {}",
+            args.expected.as_deref().unwrap_or(Path::new("?")).display(),
+            d.in_sync,
+            d.differs,
+            d.unmatched,
+            if summary.complete {
+                format!("{} missing (expected only)", d.missing)
+            } else {
+                "missing unknown (the read was incomplete)".to_owned()
+            }
+        );
+    }
     Ok(())
 }

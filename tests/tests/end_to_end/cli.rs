@@ -287,3 +287,137 @@ fn the_connectors_requests_and_retries_reach_the_host_log() {
     std::fs::remove_file(&config).ok();
     std::fs::remove_file(&stingy).ok();
 }
+
+#[test]
+fn recon_compares_the_target_with_what_idhub_expects() {
+    let sim = crate::common::Sim::with(host_harness::sim::SimConfig {
+        users: 40,
+        groups: 2,
+        ..Default::default()
+    });
+    let dir = std::env::temp_dir();
+    let config = config_file(&dir, "drift", sim.sim.plugin_config());
+    let plugin = connector_tests::atlassian_plugin();
+    let plugin = plugin.to_str().unwrap();
+    let file = |name: &str| dir.join(format!("drift-{name}-{}.jsonl", std::process::id()));
+    let all = file("all");
+    let read = run(&[
+        "recon",
+        plugin,
+        "--config",
+        &config,
+        "--out",
+        all.to_str().unwrap(),
+    ]);
+    assert!(read.status.success(), "{}", text(&read.stderr));
+    let mut objects: Vec<Value> = std::fs::read_to_string(&all)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(objects.len(), 40);
+
+    // IDHub knows the first 30: one with another title, one not linked yet (no uid, name in
+    // capitals), one it wants disabled; and one the target never had.
+    let mut expected: Vec<Value> = objects.drain(..30).collect();
+    expected[0]["attributes"]["title"] = json!("Expected Title");
+    expected[1]["uid"] = json!("");
+    expected[1]["name"] = json!(expected[1]["name"].as_str().unwrap().to_uppercase());
+    expected[2]["enabled"] = json!(false);
+    expected.push(json!({"uid": "", "name": "ghost@acme.example.com"}));
+    let expected_path = file("expected");
+    let lines: Vec<String> = expected.iter().map(Value::to_string).collect();
+    std::fs::write(&expected_path, lines.join("\n")).unwrap();
+
+    let findings_path = file("findings");
+    let compared = run(&[
+        "recon",
+        plugin,
+        "--config",
+        &config,
+        "--expected",
+        expected_path.to_str().unwrap(),
+        "--out",
+        findings_path.to_str().unwrap(),
+    ]);
+    let stderr = text(&compared.stderr);
+    assert!(compared.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(
+            "28 in sync, 2 differ, 10 unmatched (target only), 1 missing (expected only)"
+        ),
+        "{stderr}"
+    );
+    let findings: Vec<Value> = std::fs::read_to_string(&findings_path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let of = |situation: &str| -> Vec<&Value> {
+        findings
+            .iter()
+            .filter(|f| f["situation"] == situation)
+            .collect()
+    };
+    assert_eq!(
+        (
+            of("differs").len(),
+            of("unmatched").len(),
+            of("missing").len()
+        ),
+        (2, 10, 1)
+    );
+    let title = of("differs")
+        .into_iter()
+        .find(|f| f["uid"] == expected[0]["uid"])
+        .expect("the changed title is found");
+    assert_eq!(
+        title["differences"]["title"]["expected"], "Expected Title",
+        "{title}"
+    );
+    assert_eq!(
+        title["differences"]["title"]["actual"],
+        objects_title(&all, &expected[0]["uid"]),
+        "{title}"
+    );
+    assert!(
+        of("differs")
+            .iter()
+            .any(|f| f["differences"]["__enabled__"]["actual"] == true)
+    );
+    assert_eq!(of("missing")[0]["name"], "ghost@acme.example.com");
+    let unmatched: Vec<&Value> = of("unmatched").iter().map(|f| &f["uid"]).collect();
+    assert!(objects.iter().all(|o| unmatched.contains(&&o["uid"])));
+
+    // A line that is not an object is refused, naming the line.
+    std::fs::write(&expected_path, format!("{}\n[1, 2]\n", lines[0])).unwrap();
+    let refused = run(&[
+        "recon",
+        plugin,
+        "--config",
+        &config,
+        "--expected",
+        expected_path.to_str().unwrap(),
+    ]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("line 2: not a connector object"),
+        "{}",
+        text(&refused.stderr)
+    );
+    for path in [&all, &expected_path, &findings_path] {
+        std::fs::remove_file(path).ok();
+    }
+    std::fs::remove_file(&config).ok();
+}
+
+/// The title the target holds for `uid`, as a plain read wrote it.
+fn objects_title(all: &Path, uid: &Value) -> Value {
+    std::fs::read_to_string(all)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|o| &o["uid"] == uid)
+        .map(|o| o["attributes"]["title"].clone())
+        .unwrap_or(Value::Null)
+}
