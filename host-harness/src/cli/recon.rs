@@ -168,8 +168,13 @@ pub fn run(args: ReconArgs) -> Result<(), CliError> {
         .out
         .as_deref()
         .map_or_else(|| "stdout".to_owned(), |p: &Path| p.display().to_string());
+    let written = if summary.drift.is_some() {
+        "read; findings to"
+    } else {
+        "to"
+    };
     eprintln!(
-        "{} {} objects to {} in {:.2} s ({:.0} objects/s){}{}",
+        "{} {} objects {written} {} in {:.2} s ({:.0} objects/s){}{}",
         summary.objects,
         args.class,
         dest,
