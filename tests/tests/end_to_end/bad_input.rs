@@ -317,7 +317,7 @@ fn server_cases(s: &Sim, c: &ConnectorClient) -> Vec<Case> {
         "fields of the wrong types",
         FaultKind::WrongTypes,
         &read,
-        "could not be read",
+        "could not be read (at `totalResults`)",
         &search,
     );
     run(
