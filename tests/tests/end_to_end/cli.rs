@@ -284,6 +284,30 @@ fn the_connectors_requests_and_retries_reach_the_host_log() {
             && l.contains("giving up after 2 attempts, the retry budget is spent")),
         "{log}"
     );
+
+    // Pages after the first are read in spawned tasks: their lines reach the host too.
+    sim.set_faults(FaultPlan::default());
+    let (status, seeded) = crate::common::send(
+        sim.control(reqwest::Method::POST, "/seed")
+            .json(&json!({"users": 30, "groups": 0, "seed": 1})),
+    );
+    assert_eq!(status, 200, "{seeded}");
+    let search = run(&[
+        "-vv",
+        "call",
+        plugin.to_str().unwrap(),
+        "--config",
+        &config,
+        "search",
+        r#"{"class":"user","page_size":7}"#,
+    ]);
+    let log = text(&search.stderr);
+    assert!(search.status.success(), "{log}");
+    let later_pages = log
+        .lines()
+        .filter(|l| l.contains("/Users?startIndex=") && !l.contains("startIndex=1&"))
+        .count();
+    assert!(later_pages >= 4, "{later_pages} later pages logged:\n{log}");
     std::fs::remove_file(&config).ok();
     std::fs::remove_file(&stingy).ok();
 }
