@@ -570,15 +570,8 @@ impl AtlassianConnector {
             } else {
                 None
             };
-            let scan = crate::reconcile::Scan {
-                pages: crate::reconcile::user_pages(self.scim.clone(), access, deadline),
-                page_size,
-                concurrency: self.config.concurrency as usize,
-                filter,
-                attributes_to_get: op.attributes_to_get.clone(),
-            };
-            let (sent, complete) = scan.run(sink).await?;
-            return Ok(RpSearch::new(sent, complete));
+            let pages = crate::reconcile::user_pages(self.scim.clone(), access, deadline);
+            return self.scan(pages, page_size, filter, &op, sink).await;
         }
         let access: Option<crate::reconcile::AccessIndex> = None;
         let mut seen: HashSet<String> = HashSet::new();
@@ -744,6 +737,26 @@ impl AtlassianConnector {
         }
     }
 
+    /// Streams everything `pages` reads, pages fetched concurrently (see [`crate::reconcile`]).
+    async fn scan(
+        &self,
+        pages: crate::reconcile::PageReader,
+        page_size: u32,
+        filter: Option<Filter>,
+        op: &OpSearch,
+        sink: &mut dyn ObjectSink,
+    ) -> Result<RpSearch> {
+        let scan = crate::reconcile::Scan {
+            pages,
+            page_size,
+            concurrency: self.config.concurrency as usize,
+            filter,
+            attributes_to_get: op.attributes_to_get.clone(),
+        };
+        let (sent, complete) = scan.run(sink).await?;
+        Ok(RpSearch::new(sent, complete))
+    }
+
     async fn search_groups(
         &self,
         op: OpSearch,
@@ -790,15 +803,8 @@ impl AtlassianConnector {
             .clamp(1, self.config.page_size);
         // Without a displayName to ask SCIM for, every group is read, pages concurrently.
         let Some(by_name) = by_name else {
-            let scan = crate::reconcile::Scan {
-                pages: crate::reconcile::group_pages(self.scim.clone(), deadline),
-                page_size,
-                concurrency: self.config.concurrency as usize,
-                filter,
-                attributes_to_get: op.attributes_to_get.clone(),
-            };
-            let (sent, complete) = scan.run(sink).await?;
-            return Ok(RpSearch::new(sent, complete));
+            let pages = crate::reconcile::group_pages(self.scim.clone(), deadline);
+            return self.scan(pages, page_size, filter, &op, sink).await;
         };
         let scim_filter = format!("displayName eq {}", crate::scim::types::quote(by_name));
         let (mut start, mut sent) = (1u64, 0u64);
