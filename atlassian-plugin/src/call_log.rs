@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 
 /// One line for the host's log.
 #[derive(Debug)]
-pub struct Line {
+pub(crate) struct Line {
     /// Its level.
     pub level: LogLevel,
     /// Its text, with no secret in it.
@@ -22,7 +22,7 @@ pub struct Line {
 
 /// Where the call in progress sends its lines, and the most verbose level the host records.
 #[derive(Debug, Clone)]
-pub struct Sink {
+pub(crate) struct Sink {
     lines: UnboundedSender<Line>,
     max_level: LogLevel,
 }
@@ -32,7 +32,7 @@ tokio::task_local! {
 }
 
 /// The two ends of a call's log; lines above `max_level` are dropped before they are built.
-pub fn channel(max_level: LogLevel) -> (Sink, UnboundedReceiver<Line>) {
+pub(crate) fn channel(max_level: LogLevel) -> (Sink, UnboundedReceiver<Line>) {
     let (lines, receiver) = unbounded_channel();
     (Sink { lines, max_level }, receiver)
 }
@@ -44,7 +44,7 @@ pub async fn scope<F: Future>(sink: Sink, work: F) -> F::Output {
 
 /// Writes a line to the current call's log; `message` is only built when the host records
 /// `level`.
-pub fn log(level: LogLevel, message: impl FnOnce() -> String) {
+pub(crate) fn log(level: LogLevel, message: impl FnOnce() -> String) {
     let _ = SINK.try_with(|sink| {
         if level <= sink.max_level {
             // The receiver is gone once the call returned: no one is left to read the line.
@@ -57,7 +57,7 @@ pub fn log(level: LogLevel, message: impl FnOnce() -> String) {
 }
 
 /// `tokio::spawn`, with the spawning call's log carried into the task.
-pub fn spawn<F>(work: F) -> JoinHandle<F::Output>
+pub(crate) fn spawn<F>(work: F) -> JoinHandle<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,

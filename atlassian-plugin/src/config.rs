@@ -3,12 +3,18 @@
 //! Field titles and descriptions are the words of IDHub's set-up page, so the form a host renders
 //! from the JSON Schema is the one admins know. Credentials are [`Secret`]s (`writeOnly`).
 
+use std::collections::HashSet;
 use std::net::IpAddr;
+use std::time::Duration;
 
 use connector_api::{ConfigProblems, Result, Secret};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use url::Url;
+
+use crate::credentials::Credential;
+use crate::mapping::is_email;
+use crate::settings::Settings;
 
 /// What to do with an account when IDHub deprovisions it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -128,10 +134,16 @@ fn default_retry_budget() -> u32 {
 impl AtlassianConfig {
     /// Offline validation: every problem, each naming its field and the fix.
     pub fn validate(&self) -> Result<()> {
+        self.settings().map(drop)
+    }
+
+    /// The validated settings, every URL parsed once; or every problem, each naming its field.
+    pub(crate) fn settings(&self) -> Result<Settings> {
         let mut problems = ConfigProblems::default();
-        check_url(&mut problems, "site_url", &self.site_url);
-        if check_url(&mut problems, "scim_url", &self.scim_url) {
-            match directory_id_of(&self.scim_url) {
+        let site_url = check_url(&mut problems, "site_url", &self.site_url);
+        let scim_url = check_url(&mut problems, "scim_url", &self.scim_url);
+        if let Some(scim_url) = &scim_url {
+            match directory_id_of(scim_url) {
                 None => problems.push(
                     "scim_url",
                     "must end with /scim/directory/{directoryId}, as shown when the directory was set up",
@@ -147,7 +159,7 @@ impl AtlassianConfig {
             }
         }
         problems.check(
-            is_email(&self.admin_email),
+            is_email(self.admin_email.trim()),
             "admin_email",
             format!("`{}` is not an email address", self.admin_email),
         );
@@ -159,13 +171,14 @@ impl AtlassianConfig {
         problems.check(
             !self.account_security_api_key.is_blank(),
             "account_security_api_key",
-            "must not be empty: create an API token as the service account under Account settings, Security",
+            format!("must not be empty: {}", Credential::SiteToken.renew()),
         );
         problems.check(
             !self.directory_api_key.is_blank(),
             "directory_api_key",
-            "must not be empty: it is shown once when the directory is set up; regenerate it under Security, Identity providers",
+            format!("must not be empty: {}", Credential::DirectoryKey.renew()),
         );
+        let mut listed = HashSet::new();
         for (i, name) in self.default_group_names.iter().enumerate() {
             problems.check(
                 !name.trim().is_empty(),
@@ -173,7 +186,7 @@ impl AtlassianConfig {
                 format!("entry {i} is empty"),
             );
             problems.check(
-                !self.default_group_names[..i].contains(name),
+                listed.insert(name.to_lowercase()),
                 "default_group_names",
                 format!("`{name}` is listed twice"),
             );
@@ -203,15 +216,31 @@ impl AtlassianConfig {
             "retry_budget",
             "must be at most 20",
         );
-        problems.into_result()
+        problems.into_result()?;
+        let (Some(site_url), Some(scim_url)) = (site_url, scim_url) else {
+            unreachable!("a URL that failed to parse is a recorded problem")
+        };
+        Ok(Settings {
+            site_url,
+            scim_url,
+            admin_email: self.admin_email.trim().to_owned(),
+            directory_id: self.directory_id.trim().to_owned(),
+            default_group_names: self.default_group_names.clone(),
+            deprovisioning: self.deprovisioning,
+            page_size: self.page_size,
+            concurrency: self.concurrency as usize,
+            request_timeout: Duration::from_secs(self.request_timeout_secs),
+            deadline: Duration::from_secs(self.deadline_secs),
+            retry_budget: self.retry_budget,
+        })
     }
 }
 
 /// The longest URL accepted.
 const MAX_URL_LEN: usize = 2048;
 
-/// Checks that `value` is an HTTPS URL (HTTP only to a loopback host); records the problem.
-fn check_url(problems: &mut ConfigProblems, field: &str, value: &str) -> bool {
+/// `value` as an HTTPS URL (HTTP only to a loopback host); else the problem is recorded.
+fn check_url(problems: &mut ConfigProblems, field: &str, value: &str) -> Option<Url> {
     if value.len() > MAX_URL_LEN {
         problems.push(
             field,
@@ -220,13 +249,13 @@ fn check_url(problems: &mut ConfigProblems, field: &str, value: &str) -> bool {
                 value.len()
             ),
         );
-        return false;
+        return None;
     }
     let url = match Url::parse(value.trim()) {
         Ok(url) => url,
         Err(e) => {
             problems.push(field, format!("`{value}` is not a URL ({e})"));
-            return false;
+            return None;
         }
     };
     let ok = match url.scheme() {
@@ -246,13 +275,13 @@ fn check_url(problems: &mut ConfigProblems, field: &str, value: &str) -> bool {
     };
     if ok && (!url.username().is_empty() || url.password().is_some()) {
         problems.push(field, "must not carry credentials; use the key fields");
-        return false;
+        return None;
     }
-    ok
+    ok.then_some(url)
 }
 
 /// Whether the URL's host is a loopback address or `localhost`.
-pub fn is_loopback(url: &Url) -> bool {
+fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
@@ -262,28 +291,11 @@ pub fn is_loopback(url: &Url) -> bool {
 }
 
 /// The `{directoryId}` of a SCIM URL ending in `/scim/directory/{directoryId}`.
-pub fn directory_id_of(scim_url: &str) -> Option<String> {
-    let url = Url::parse(scim_url.trim()).ok()?;
+fn directory_id_of(url: &Url) -> Option<String> {
     let segments: Vec<&str> = url.path_segments()?.filter(|s| !s.is_empty()).collect();
     match segments.as_slice() {
         [.., "scim", "directory", id] => Some((*id).to_owned()),
         _ => None,
-    }
-}
-
-fn is_email(s: &str) -> bool {
-    let s = s.trim();
-    match s.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && !domain.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !s.chars().any(char::is_whitespace)
-                && !domain.contains('@')
-        }
-        None => false,
     }
 }
 

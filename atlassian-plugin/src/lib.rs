@@ -3,30 +3,52 @@
 //! Manages users and groups of an Atlassian Cloud organization through the SCIM user
 //! provisioning API, and grants product access by adding accounts to the default Jira Software
 //! and Confluence groups through the site REST API. This crate builds as the `cdylib` that IDHub
-//! loads, and as an `rlib` for its own tests.
+//! loads, and as an `rlib` for its own tests and the fuzz targets.
 //!
-//! - [`config`]: the seven parameters an admin prepares, their schema and offline validation.
-//! - [`connector`]: the [`connector_api::Connector`] implementation.
-//! - [`scim`]: the SCIM directory client; [`site`]: the Jira and Confluence clients.
-//! - [`http`]: the one HTTP client, retries, and status-to-error mapping.
-//! - [`mapping`]: connector objects to and from SCIM; [`schema`]: the classes and attributes.
-//! - [`reconcile`]: full searches, pages fetched concurrently and delivered in order.
-//! - [`test_connection`]: every credential and permission checked; [`runtime`]: the plugin's tokio.
-//! - [`call_log`]: log lines from the call's tasks, carried to the host.
+//! How it is laid out:
+//! - [`config`]: the parameters an admin prepares and their schema; `settings`: the validated,
+//!   secret-free settings built from them; `credentials`: the two credentials and their fixes.
+//! - `connector`: the [`connector_api::Connector`], a thin dispatch by class to `users` and
+//!   `groups`; `product_access`: the default groups; `test_connection`: every check.
+//! - `clients`: the SCIM client (`scim`) and the site clients (`site`: Jira, Confluence), built
+//!   once; `http`: sending, retries, pacing and error mapping; `redact`: the secret scrubber.
+//! - `search`: the one verified paged read; `listing`: objects, filters and the host's sink.
+//! - `mapping`: connector objects to and from SCIM; `schema`: the classes and attributes.
+//! - `runtime`: the plugin's tokio; `call_log`: log lines from the call's tasks to the host.
 
-pub mod call_log;
+mod call_log;
+mod clients;
 pub mod config;
-pub mod connector;
-pub mod http;
-pub mod mapping;
-pub mod reconcile;
-pub mod runtime;
-pub mod schema;
-pub mod scim;
-pub mod site;
-pub mod test_connection;
+mod connector;
+mod credentials;
+mod groups;
+mod http;
+mod listing;
+mod mapping;
+mod product_access;
+mod redact;
+mod runtime;
+mod schema;
+mod scim;
+mod search;
+mod settings;
+mod site;
+mod test_connection;
+mod users;
 
 pub use config::AtlassianConfig;
 pub use connector::AtlassianConnector;
+
+/// What the fuzz targets (`tests/fuzz`) drive directly: parsers of untrusted input. Not an API.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::http::server_detail;
+    pub use crate::mapping::{
+        group_object, group_patches, new_group, new_user, user_object, user_patch,
+    };
+    pub use crate::scim::types::{Group, ListResponse, User};
+    pub use crate::site::confluence::ConfluenceGroup;
+    pub use crate::site::jira::{JiraGroup, JiraUser};
+}
 
 connector_api::export_connector!(AtlassianConnector);

@@ -16,7 +16,7 @@ use crate::scim::types::{
 
 /// A user attribute kept in SCIM: its connector name, its SCIM PATCH path, what it is.
 #[derive(Debug)]
-pub struct UserAttribute {
+pub(crate) struct UserAttribute {
     /// The connector attribute name.
     pub name: &'static str,
     /// The SCIM path a PATCH writes.
@@ -36,7 +36,7 @@ macro_rules! attr {
 }
 
 /// Every SCIM-backed, single-valued string attribute of a user.
-pub const USER_ATTRIBUTES: &[UserAttribute] = &[
+pub(crate) const USER_ATTRIBUTES: &[UserAttribute] = &[
     attr!(
         "email",
         r#"emails[type eq "work"].value"#,
@@ -93,15 +93,15 @@ pub const USER_ATTRIBUTES: &[UserAttribute] = &[
 ];
 
 /// The linked Atlassian account id (read-only).
-pub const ACCOUNT_ID: &str = "account_id";
+pub(crate) const ACCOUNT_ID: &str = "account_id";
 /// The user's SCIM groups, by group uid (read-only; change them on the group).
-pub const GROUPS: &str = "groups";
+pub(crate) const GROUPS: &str = "groups";
 /// The product-access (default) groups the account is in, by name.
-pub const PRODUCT_ACCESS: &str = "product_access";
+pub(crate) const PRODUCT_ACCESS: &str = "product_access";
 /// A group's members, by user uid.
-pub const MEMBERS: &str = "members";
+pub(crate) const MEMBERS: &str = "members";
 /// A group's externalId.
-pub const GROUP_EXTERNAL_ID: &str = "external_id";
+pub(crate) const GROUP_EXTERNAL_ID: &str = "external_id";
 
 /// A string value of a single-valued attribute, or the error naming it.
 fn string_value(attribute: &str, value: &Value) -> Result<String> {
@@ -124,7 +124,7 @@ fn string_value(attribute: &str, value: &Value) -> Result<String> {
 }
 
 /// A plausible email address: one `@`, a dotted domain, no spaces.
-pub fn is_email(s: &str) -> bool {
+pub(crate) fn is_email(s: &str) -> bool {
     match s.split_once('@') {
         Some((local, domain)) => {
             !local.is_empty()
@@ -139,7 +139,7 @@ pub fn is_email(s: &str) -> bool {
 }
 
 /// A list of strings from a multi-valued attribute.
-pub fn string_list(attribute: &str, value: &Value) -> Result<Vec<String>> {
+pub(crate) fn string_list(attribute: &str, value: &Value) -> Result<Vec<String>> {
     match value {
         Value::Array(items) => items
             .iter()
@@ -156,6 +156,36 @@ pub fn string_list(attribute: &str, value: &Value) -> Result<Vec<String>> {
             format!("expected a list of strings, got {other}"),
         )),
     }
+}
+
+/// The most members one request may name: Atlassian's largest group, with room.
+pub(crate) const MAX_MEMBERS: usize = 300_000;
+
+/// Member uids from a multi-valued `members` value: each once, in order; an empty or overlong
+/// uid, or more than [`MAX_MEMBERS`], is an error naming `members`.
+pub(crate) fn member_ids(value: &Value) -> Result<Vec<String>> {
+    let ids = string_list(MEMBERS, value)?;
+    if ids.len() > MAX_MEMBERS {
+        return Err(ConnectorError::invalid_value(
+            MEMBERS,
+            format!("{} values; at most {MAX_MEMBERS} in one request", ids.len()),
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut unique = Vec::with_capacity(ids.len());
+    for id in ids {
+        if !crate::scim::client::is_resource_id(&id) {
+            let shown: String = id.chars().take(80).collect();
+            return Err(ConnectorError::invalid_value(
+                MEMBERS,
+                format!("`{shown}` is not a user uid"),
+            ));
+        }
+        if seen.insert(id.clone()) {
+            unique.push(id);
+        }
+    }
+    Ok(unique)
 }
 
 fn set(user: &mut User, attribute: &str, value: Option<String>) {
@@ -205,7 +235,7 @@ fn set_multi(items: &mut Vec<MultiValue>, kind: &str, value: Option<String>) {
 }
 
 /// The value of a SCIM-backed attribute of `user`.
-pub fn get(user: &User, attribute: &str) -> Option<String> {
+pub(crate) fn get(user: &User, attribute: &str) -> Option<String> {
     let name = user.name.as_ref();
     let enterprise = user.enterprise.as_ref();
     let v = match attribute {
@@ -318,7 +348,7 @@ pub fn user_object(user: &User, product_access: Option<Vec<String>>) -> Connecto
 }
 
 /// Changes to the product-access groups, in order.
-pub type AccessDeltas = Vec<DeltaChange>;
+pub(crate) type AccessDeltas = Vec<DeltaChange>;
 
 /// The PATCH operations of an update, and its product-access deltas. `current` is the user as
 /// it is now, needed to remove single values only when they are there.
@@ -407,7 +437,7 @@ fn single_valued_delta(
 }
 
 /// The product access a sequence of deltas leaves, from `current`.
-pub fn apply_access(current: &BTreeSet<String>, deltas: &AccessDeltas) -> BTreeSet<String> {
+pub(crate) fn apply_access(current: &BTreeSet<String>, deltas: &AccessDeltas) -> BTreeSet<String> {
     let mut set = current.clone();
     for change in deltas {
         let names = |v: &[Value]| {
@@ -449,7 +479,7 @@ pub fn new_group(op: &OpCreate) -> Result<Group> {
     for (attribute, value) in &op.attributes {
         match attribute.as_str() {
             MEMBERS => {
-                group.members = string_list(MEMBERS, value)?
+                group.members = member_ids(value)?
                     .into_iter()
                     .map(|value| Reference {
                         value,
@@ -490,7 +520,7 @@ pub fn group_object(group: &Group) -> ConnectorObject {
 }
 
 /// Members per PATCH operation: large changes are split so each request stays small.
-pub const MEMBER_BATCH: usize = 100;
+pub(crate) const MEMBER_BATCH: usize = 100;
 
 /// The PATCH requests (each a list of operations) of a group update; renames are refused.
 /// `current` is the group as it is now, needed to remove an externalId only when it is there.
@@ -516,7 +546,7 @@ pub fn group_patches(op: &OpUpdate, current: Option<&Group>) -> Result<Vec<Vec<P
                     DeltaChange::Add(v) => ("add", v),
                     DeltaChange::Remove(v) => ("remove", v),
                 };
-                let ids = string_list(MEMBERS, &Value::Array(values.clone()))?;
+                let ids = member_ids(&Value::Array(values.clone()))?;
                 let refs = |chunk: &[String]| {
                     json!(
                         chunk

@@ -31,7 +31,7 @@ fn runtime() -> Result<&'static Runtime> {
 
 /// The instant a call must be done by: the host's deadline or the configured one, whichever
 /// comes first.
-pub fn deadline(ctx: &Context<'_>, configured: Duration) -> Instant {
+pub(crate) fn deadline(ctx: &Context<'_>, configured: Duration) -> Instant {
     let ours = Instant::now() + configured;
     ctx.deadline().map_or(ours, |host| host.min(ours))
 }
@@ -39,7 +39,7 @@ pub fn deadline(ctx: &Context<'_>, configured: Duration) -> Instant {
 /// Runs `work` on the plugin's runtime until it finishes, the deadline passes, or the host
 /// cancels; dropping the future cancels the requests in flight. Meanwhile the lines `work`
 /// logs (see [`call_log`]) are handed to the host on this thread, as they come.
-pub fn run<T>(
+pub(crate) fn run<T>(
     ctx: &Context<'_>,
     deadline: Instant,
     work: impl Future<Output = Result<T>>,

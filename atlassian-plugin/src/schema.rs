@@ -7,7 +7,7 @@ use crate::mapping::{
 };
 
 /// The schema.
-pub fn schema() -> Schema {
+pub(crate) fn schema() -> Schema {
     let mut user_attributes: Vec<AttributeSchema> = USER_ATTRIBUTES
         .iter()
         .map(|a| {

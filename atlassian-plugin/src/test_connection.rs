@@ -2,42 +2,26 @@
 
 use std::time::Instant;
 
-use connector_api::{ConnectorError, ErrorKind, TestReport};
+use connector_api::{ConnectorError, TestReport};
 
-use crate::connector::AtlassianConnector;
+use crate::clients::Clients;
+use crate::credentials::Credential;
+use crate::settings::Settings;
 
 const SITE_ADMIN_GROUPS: [&str; 3] = ["site-admins", "administrators", "org-admins"];
 
-fn scim_hint(e: &ConnectorError) -> &'static str {
-    match e.kind {
-        ErrorKind::InvalidCredentials | ErrorKind::PermissionDenied => {
-            "The Directory API Key is wrong or was regenerated: in admin.atlassian.com open Security, Identity providers, your directory, regenerate the API key and put it in directory_api_key."
-        }
-        ErrorKind::UnknownUid => {
-            "No directory at this SCIM URL: copy the SCIM base URL shown in admin.atlassian.com, Security, Identity providers, your directory; the Directory ID is its last segment."
-        }
-        _ => {
-            "The SCIM URL cannot be reached: check scim_url (https://api.atlassian.com/scim/directory/{directoryId}) and the network path to it."
-        }
-    }
+fn scim_hint(e: &ConnectorError) -> String {
+    Credential::DirectoryKey.hint(e.kind)
 }
 
-fn site_hint(e: &ConnectorError) -> &'static str {
-    match e.kind {
-        ErrorKind::InvalidCredentials => {
-            "The Admin Email or the Account Security API Key is wrong: log in as the service account, open Account settings, Security, Create and manage API tokens, create a token and put it in account_security_api_key; admin_email must be that account's email."
-        }
-        ErrorKind::PermissionDenied => {
-            "The service account may not use the site's REST API: check that it has product access and is not suspended (admin.atlassian.com, Directory, Users)."
-        }
-        _ => "The Site URL cannot be reached: check site_url (https://<site>.atlassian.net).",
-    }
+fn site_hint(e: &ConnectorError) -> String {
+    Credential::SiteToken.hint(e.kind)
 }
 
 /// Runs every check; never fails as a whole, each problem is a failed check.
-pub async fn run(c: &AtlassianConnector, deadline: Instant) -> TestReport {
+pub(crate) async fn run(c: &Clients, settings: &Settings, deadline: Instant) -> TestReport {
     let mut report = TestReport::default();
-    let directory = &c.config.directory_id;
+    let directory = &settings.directory_id;
 
     match c.scim.service_provider_config(deadline).await {
         Ok(_) => match c.scim.list_users(None, 1, 1, deadline).await {
@@ -62,7 +46,7 @@ pub async fn run(c: &AtlassianConnector, deadline: Instant) -> TestReport {
             if let Some(email) = me
                 .email_address
                 .as_deref()
-                .filter(|e| !e.eq_ignore_ascii_case(c.config.admin_email.trim()))
+                .filter(|e| !e.eq_ignore_ascii_case(&settings.admin_email))
             {
                 report.warn(
                     "site.admin_email",
@@ -117,7 +101,7 @@ pub async fn run(c: &AtlassianConnector, deadline: Instant) -> TestReport {
             let fix = |role: &str| {
                 format!(
                     "In admin.atlassian.com open Directory, Users, {}, and give it the {role} role; IDHub needs Organization admin or Site administrator, and Product admin for Jira and Confluence.",
-                    c.config.admin_email
+                    settings.admin_email
                 )
             };
             if site_admin {
@@ -152,7 +136,7 @@ pub async fn run(c: &AtlassianConnector, deadline: Instant) -> TestReport {
         }
     }
 
-    for name in &c.config.default_group_names {
+    for name in &settings.default_group_names {
         let check = format!("default_group.{name}");
         if me.is_none() {
             report.skip(&check, "the site credentials did not work");

@@ -17,7 +17,7 @@ use tokio::sync::Notify;
 
 /// The governor of one credential.
 #[derive(Debug)]
-pub struct Governor {
+pub(crate) struct Governor {
     max_in_flight: usize,
     state: Mutex<State>,
     released: Notify,
@@ -39,7 +39,7 @@ struct State {
 
 /// A started request; dropping it frees its slot.
 #[derive(Debug)]
-pub struct Permit<'a> {
+pub(crate) struct Permit<'a> {
     governor: &'a Governor,
 }
 
@@ -77,6 +77,7 @@ impl Governor {
     }
 
     /// The pace in force, if throttled.
+    #[cfg(test)]
     pub fn rate(&self) -> Option<f64> {
         self.state.lock().unwrap_or_else(|p| p.into_inner()).rate
     }

@@ -1,18 +1,24 @@
-//! The one HTTP client of a connector instance, and how HTTP failures become connector errors.
+//! The one HTTP client of a connector instance: how a request is sent, retried and paced.
 //!
 //! Every request goes through [`Http::send`]: the URL is built from the API's base by segments
 //! (ids are percent-encoded, the host can never change), redirects are refused (credentials are
 //! never forwarded), bodies are size-limited, and 429/5xx and transport failures are retried per
 //! [`retry::RetryPolicy`] inside the operation's deadline.
 
-pub mod governor;
-pub mod retry;
+mod endpoint;
+mod error;
+pub(crate) mod governor;
+mod retry;
+
+pub(crate) use endpoint::Endpoint;
+pub use error::server_detail;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use connector_api::{ConnectorError, ErrorKind, LogLevel, Result, Secret};
+use error::Failure;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
@@ -20,15 +26,17 @@ use serde_json::{Value, json};
 use url::Url;
 
 use crate::call_log;
+use crate::credentials::Credential;
+use crate::redact::Redactor;
 use governor::Governor;
 use retry::{RetryPolicy, retryable_status, server_wait};
 
 /// The largest response body read; more is an error, never an allocation.
-pub const MAX_BODY: usize = 32 * 1024 * 1024;
+pub(crate) const MAX_BODY: usize = 32 * 1024 * 1024;
 
 /// How an API authenticates.
 #[derive(Debug, Clone)]
-pub enum Auth {
+pub(crate) enum Auth {
     /// `Authorization: Bearer`.
     Bearer(Secret),
     /// `Authorization: Basic email:token`.
@@ -42,45 +50,39 @@ pub enum Auth {
 
 /// One remote API: where it is, how it authenticates, and how to name it in errors.
 #[derive(Debug, Clone)]
-pub struct Api {
+pub(crate) struct Api {
     /// `SCIM`, `Jira` or `Confluence`.
     pub name: &'static str,
     /// The base URL, ending in `/`.
     pub base: Url,
     /// The credential.
     pub auth: Auth,
-    /// The configuration fields of the credential, for error messages.
-    pub credential: &'static str,
-    /// Where in Atlassian administration the credential is fixed.
-    pub credential_fix: &'static str,
+    /// Which credential it sends, for error messages.
+    pub credential: Credential,
     /// The rate governor of this credential, shared by the APIs that use it.
     pub governor: Arc<Governor>,
 }
 
 impl Api {
-    /// An API at `base` (a trailing `/` is added).
-    pub fn new(
+    /// An API at `base` (a trailing `/` is added), already validated as a URL.
+    pub(crate) fn new(
         name: &'static str,
-        base: &str,
+        mut base: Url,
         auth: Auth,
-        credential: &'static str,
-        credential_fix: &'static str,
+        credential: Credential,
         governor: Arc<Governor>,
-    ) -> Result<Api> {
-        let mut base = Url::parse(base.trim())
-            .map_err(|e| ConnectorError::invalid_config(name, format!("not a URL: {e}")))?;
+    ) -> Api {
         if !base.path().ends_with('/') {
             let path = format!("{}/", base.path());
             base.set_path(&path);
         }
-        Ok(Api {
+        Api {
             name,
             base,
             auth,
             credential,
-            credential_fix,
             governor,
-        })
+        }
     }
 
     /// The URL of `segments` below the base, each percent-encoded, with `query`.
@@ -102,7 +104,7 @@ impl Api {
 
 /// A response that was not retried away.
 #[derive(Debug)]
-pub struct Reply {
+pub(crate) struct Reply {
     /// The status.
     pub status: StatusCode,
     /// The headers.
@@ -144,7 +146,7 @@ impl Reply {
 
 /// A request: what to send and whether it may be sent twice.
 #[derive(Debug)]
-pub struct Request<'a> {
+pub(crate) struct Request<'a> {
     /// The method.
     pub method: Method,
     /// The URL (from [`Api::url`]).
@@ -158,7 +160,7 @@ pub struct Request<'a> {
 
 impl<'a> Request<'a> {
     /// How errors and log lines name the request: `SCIM GET /scim/directory/…/Users`, no query.
-    fn label(&self, api: &Api) -> String {
+    pub(crate) fn label(&self, api: &Api) -> String {
         format!("{} {} {}", api.name, self.method, self.url.path())
     }
 
@@ -185,7 +187,7 @@ impl<'a> Request<'a> {
 
 /// The client.
 #[derive(Debug)]
-pub struct Http {
+pub(crate) struct Http {
     client: reqwest::Client,
     policy: RetryPolicy,
     request_timeout: Duration,
@@ -220,6 +222,11 @@ impl Http {
             request_timeout,
             redactor,
         })
+    }
+
+    /// The typed error of a response that is not a success.
+    pub fn status_error(&self, api: &Api, reply: &Reply) -> ConnectorError {
+        error::status_error(api, &self.redactor, reply)
     }
 
     /// The secret scrubber of this connector.
@@ -441,216 +448,6 @@ impl Http {
         )
         .with_details(json!({ "api": api.name, "maybe_applied": maybe_applied }))
     }
-
-    /// The typed error of a response that is not a success.
-    pub fn status_error(&self, api: &Api, reply: &Reply) -> ConnectorError {
-        let detail = self.redactor.clean(&server_detail(&reply.body));
-        let status = reply.status.as_u16();
-        let scim_type = serde_json::from_slice::<Value>(&reply.body)
-            .ok()
-            .and_then(|v| v.get("scimType").and_then(Value::as_str).map(str::to_owned));
-        let details =
-            json!({ "api": api.name, "status": status, "detail": detail, "scim_type": scim_type });
-        let (kind, message) = match status {
-            400 if scim_type.as_deref() == Some("invalidFilter") => (
-                ErrorKind::InvalidFilter,
-                format!("{} refused the filter: {detail}", api.name),
-            ),
-            400 => (
-                ErrorKind::InvalidAttributeValue,
-                format!("{} refused the request: {detail}", api.name),
-            ),
-            401 => (
-                ErrorKind::InvalidCredentials,
-                format!(
-                    "{} rejected the {} ({detail}); {}",
-                    api.name, api.credential, api.credential_fix
-                ),
-            ),
-            403 => (
-                ErrorKind::PermissionDenied,
-                format!(
-                    "{} denied the request to the {} ({detail})",
-                    api.name, api.credential
-                ),
-            ),
-            404 => (
-                ErrorKind::UnknownUid,
-                format!("{} found no such object: {detail}", api.name),
-            ),
-            409 => (
-                ErrorKind::AlreadyExists,
-                format!("{} reports a conflict: {detail}", api.name),
-            ),
-            429 => (
-                ErrorKind::RateLimited,
-                format!(
-                    "{} is rate limiting the connector and the retry budget or deadline ran out",
-                    api.name
-                ),
-            ),
-            500..=599 => (
-                ErrorKind::ConnectionFailed,
-                format!(
-                    "{} failed with HTTP {status} after retries: {detail}",
-                    api.name
-                ),
-            ),
-            _ => (
-                ErrorKind::Internal,
-                format!(
-                    "{} answered an unexpected HTTP {status}: {detail}",
-                    api.name
-                ),
-            ),
-        };
-        ConnectorError::new(kind, message).with_details(details)
-    }
-}
-
-/// A request that got no usable response.
-#[derive(Debug)]
-struct Failure {
-    message: String,
-    /// Whether the request may have reached the server.
-    maybe_sent: bool,
-    /// Whether the failure is a transport one (connection, timeout, broken body).
-    transport: bool,
-    /// Whether the request ran out of time.
-    timed_out: bool,
-}
-
-impl Failure {
-    fn from_reqwest(e: reqwest::Error) -> Failure {
-        let maybe_sent = !e.is_connect();
-        let kind = if e.is_timeout() {
-            "timed out"
-        } else if e.is_connect() {
-            "could not connect"
-        } else if e.is_body() || e.is_decode() {
-            "the response broke off"
-        } else {
-            "the connection failed"
-        };
-        // reqwest's own text carries the URL, never a header.
-        let mut message = format!("{kind}: {e}");
-        let mut source = std::error::Error::source(&e);
-        while let Some(s) = source {
-            message.push_str(&format!(": {s}"));
-            source = s.source();
-        }
-        Failure {
-            message,
-            maybe_sent,
-            transport: true,
-            timed_out: e.is_timeout(),
-        }
-    }
-
-    fn resendable(&self, request: &Request<'_>) -> bool {
-        self.transport && (request.resend_safe || !self.maybe_sent)
-    }
-
-    fn to_error(&self, api: &Api, request: &Request<'_>, redactor: &Redactor) -> ConnectorError {
-        let message = redactor.clean(&format!("{}: {}", request.label(api), self.message));
-        if self.timed_out && request.method == Method::GET {
-            ConnectorError::new(ErrorKind::Timeout, message)
-                .with_details(json!({ "api": api.name, "maybe_applied": false }))
-        } else if self.transport && self.maybe_sent && request.method != Method::GET {
-            ConnectorError::new(
-                ErrorKind::Timeout,
-                format!("{message}; the outcome is unknown"),
-            )
-            .with_details(json!({ "api": api.name, "maybe_applied": true }))
-        } else {
-            ConnectorError::new(ErrorKind::ConnectionFailed, message)
-                .with_details(json!({ "api": api.name }))
-        }
-    }
-}
-
-/// The human part of an error body: SCIM `detail`, the `{error}` failure body, Jira
-/// `errorMessages`/`errors`, Confluence `message`; else the start of the body.
-pub fn server_detail(body: &[u8]) -> String {
-    let Ok(value) = serde_json::from_slice::<Value>(body) else {
-        let text = String::from_utf8_lossy(body);
-        let text = text.trim();
-        return if text.is_empty() {
-            "no details".into()
-        } else {
-            text.chars().take(200).collect()
-        };
-    };
-    let mut parts: Vec<String> = Vec::new();
-    for key in ["detail", "error", "message"] {
-        if let Some(s) = value.get(key).and_then(Value::as_str) {
-            parts.push(s.to_owned());
-        }
-    }
-    if let Some(messages) = value.get("errorMessages").and_then(Value::as_array) {
-        parts.extend(messages.iter().filter_map(Value::as_str).map(str::to_owned));
-    }
-    if let Some(errors) = value.get("errors").and_then(Value::as_object) {
-        parts.extend(
-            errors
-                .iter()
-                .map(|(k, v)| format!("{k}: {}", v.as_str().unwrap_or(&v.to_string()))),
-        );
-    }
-    if parts.is_empty() {
-        value.to_string().chars().take(200).collect()
-    } else {
-        parts.join("; ").chars().take(500).collect()
-    }
-}
-
-/// Removes every configured secret (and its Basic-auth encoding) from text that leaves the
-/// connector: server answers can echo what they received.
-#[derive(Clone, Default)]
-pub struct Redactor {
-    secrets: Vec<String>,
-}
-
-impl std::fmt::Debug for Redactor {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Redactor({} secrets)", self.secrets.len())
-    }
-}
-
-impl Redactor {
-    /// A scrubber of these secrets; for a Basic pair, pass `email:token` too.
-    pub fn new(secrets: impl IntoIterator<Item = String>) -> Self {
-        use base64::Engine;
-        let mut all = Vec::new();
-        for s in secrets.into_iter().filter(|s| s.len() >= 4) {
-            all.push(base64::engine::general_purpose::STANDARD.encode(&s));
-            all.push(s);
-        }
-        // Longest first, so that a secret inside another is not half-replaced.
-        all.sort_by_key(|s| std::cmp::Reverse(s.len()));
-        Redactor { secrets: all }
-    }
-
-    /// `text` with every secret replaced by `[REDACTED]`.
-    pub fn clean(&self, text: &str) -> String {
-        let mut out = text.to_owned();
-        for s in &self.secrets {
-            if out.contains(s.as_str()) {
-                out = out.replace(s.as_str(), connector_api::REDACTED);
-            }
-        }
-        out
-    }
-
-    /// An error with every secret removed from its message and details.
-    pub fn clean_error(&self, mut error: ConnectorError) -> ConnectorError {
-        error.message = self.clean(&error.message);
-        if !error.details.is_null() {
-            let text = self.clean(&error.details.to_string());
-            error.details = serde_json::from_str(&text).unwrap_or(Value::Null);
-        }
-        error
-    }
 }
 
 #[cfg(test)]
@@ -661,13 +458,11 @@ mod tests {
     fn urls_encode_segments_and_keep_the_host() {
         let api = Api::new(
             "SCIM",
-            "https://api.atlassian.com/scim/directory/d-1",
+            Url::parse("https://api.atlassian.com/scim/directory/d-1").unwrap(),
             Auth::Bearer(Secret::new("k")),
-            "Directory API Key",
-            "",
+            Credential::DirectoryKey,
             Arc::new(Governor::new(1)),
-        )
-        .unwrap();
+        );
         let url = api.url(
             &["Users", "../../admin?x=1"],
             &[("filter", "userName eq \"a b\"")],
@@ -704,25 +499,5 @@ mod tests {
         );
         assert_eq!(server_detail(b"<html>oops</html>"), "<html>oops</html>");
         assert_eq!(server_detail(b""), "no details");
-    }
-
-    #[test]
-    fn the_redactor_removes_secrets_and_their_encodings() {
-        let r = Redactor::new([
-            "tok3n-secret".to_owned(),
-            "svc@x.io:tok3n-secret".to_owned(),
-        ]);
-        use base64::Engine;
-        let basic = base64::engine::general_purpose::STANDARD.encode("svc@x.io:tok3n-secret");
-        let text = format!("echo: Basic {basic} and Bearer tok3n-secret");
-        let clean = r.clean(&text);
-        assert!(
-            !clean.contains("tok3n") && !clean.contains(&basic),
-            "{clean}"
-        );
-        let err = r.clean_error(
-            ConnectorError::internal("x tok3n-secret").with_details(json!({"d": "tok3n-secret"})),
-        );
-        assert!(!err.message.contains("tok3n") && !err.details.to_string().contains("tok3n"));
     }
 }

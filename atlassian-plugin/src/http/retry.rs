@@ -8,7 +8,7 @@ use reqwest::header::HeaderMap;
 
 /// The retry policy of one connector instance.
 #[derive(Debug, Clone)]
-pub struct RetryPolicy {
+pub(crate) struct RetryPolicy {
     /// Retries allowed per request.
     pub budget: u32,
     /// The first backoff.
@@ -38,13 +38,13 @@ impl RetryPolicy {
 }
 
 /// Whether a status is worth retrying.
-pub fn retryable_status(status: StatusCode) -> bool {
+pub(crate) fn retryable_status(status: StatusCode) -> bool {
     matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504)
 }
 
 /// The wait the server asked for: `Retry-After` (seconds or an HTTP date), else
 /// `X-RateLimit-Reset` (ISO 8601, Atlassian's minute-precision `2023-10-11T12:34Z` included).
-pub fn server_wait(headers: &HeaderMap) -> Option<Duration> {
+pub(crate) fn server_wait(headers: &HeaderMap) -> Option<Duration> {
     let text = |name: &str| {
         headers
             .get(name)

@@ -3,7 +3,6 @@
 //! Both resources share one implementation of get, list, create, patch and delete; the typed
 //! methods below name the resource and its few differences.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use connector_api::{ConnectorError, ErrorKind, Result};
@@ -12,12 +11,12 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::types::{Group, ListResponse, PatchOperation, User, patch_body, quote};
-use crate::http::{Api, Http, Reply, Request, server_detail};
+use super::types::{Group, ListResponse, PatchOperation, User, patch_body};
+use crate::http::{Endpoint, Reply, Request, server_detail};
 
 /// What a create answered.
 #[derive(Debug)]
-pub enum Created<T> {
+pub(crate) enum Created<T> {
     /// 201 with the resource.
     New(T),
     /// 409: something unique is taken; the server's detail.
@@ -44,43 +43,50 @@ const GROUPS: Resource = Resource {
 
 /// The SCIM client of one directory.
 #[derive(Debug, Clone)]
-pub struct ScimClient {
-    api: Api,
-    http: Arc<Http>,
+pub(crate) struct ScimClient {
+    endpoint: Endpoint,
+}
+
+/// Whether `id` names one resource below a collection: one path segment, never `.` or `..`
+/// (which URL resolution turns into the collection itself), no separator, nothing invisible.
+pub(crate) fn is_resource_id(id: &str) -> bool {
+    !id.is_empty()
+        && id != "."
+        && id != ".."
+        && id.len() <= 256
+        && !id.chars().any(|c| c == '/' || c == '\\' || c.is_control())
 }
 
 impl ScimClient {
-    /// A client of the directory at `api`.
-    pub fn new(api: Api, http: Arc<Http>) -> Self {
-        ScimClient { api, http }
-    }
-
-    /// The API description.
-    pub fn api(&self) -> &Api {
-        &self.api
+    /// A client of the directory at `endpoint`.
+    pub(crate) fn new(endpoint: Endpoint) -> Self {
+        ScimClient { endpoint }
     }
 
     async fn send(&self, request: Request<'_>, deadline: Instant) -> Result<Reply> {
-        self.http.send(&self.api, request, deadline).await
+        self.endpoint.send(request, deadline).await
     }
 
     fn fail(&self, reply: &Reply) -> ConnectorError {
-        self.http.status_error(&self.api, reply)
+        self.endpoint.fail(reply)
+    }
+
+    /// The URL of one resource, refusing an id that is not one resource's.
+    fn resource_url(&self, r: Resource, id: &str) -> Result<url::Url> {
+        if !is_resource_id(id) {
+            return Err(ConnectorError::unknown_uid(r.noun, id).with_details(
+                serde_json::json!({ "uid": id, "reason": "not the id of one resource" }),
+            ));
+        }
+        Ok(self.endpoint.url(&[r.path, id], &[]))
     }
 
     /// GET /ServiceProviderConfig: proves the URL and the key.
-    pub async fn service_provider_config(&self, deadline: Instant) -> Result<Value> {
-        let reply = self
-            .send(
-                Request::get(self.api.url(&["ServiceProviderConfig"], &[])),
-                deadline,
-            )
-            .await?;
-        if reply.is(&[200]) {
-            reply.json(&self.api, "a ServiceProviderConfig")
-        } else {
-            Err(self.fail(&reply))
-        }
+    pub(crate) async fn service_provider_config(&self, deadline: Instant) -> Result<Value> {
+        let url = self.endpoint.url(&["ServiceProviderConfig"], &[]);
+        self.endpoint
+            .get_json(url, "a ServiceProviderConfig", deadline)
+            .await
     }
 
     // ----- one implementation for both resources -------------------------------------------
@@ -92,10 +98,13 @@ impl ScimClient {
         deadline: Instant,
     ) -> Result<Option<T>> {
         let reply = self
-            .send(Request::get(self.api.url(&[r.path, id], &[])), deadline)
+            .send(Request::get(self.resource_url(r, id)?), deadline)
             .await?;
         match reply.status.as_u16() {
-            200 => reply.json(&self.api, &format!("a {}", r.noun)).map(Some),
+            200 => self
+                .endpoint
+                .json(&reply, &format!("a {}", r.noun))
+                .map(Some),
             404 => Ok(None),
             _ => Err(self.fail(&reply)),
         }
@@ -114,14 +123,10 @@ impl ScimClient {
         if let Some(f) = filter {
             query.push(("filter", f));
         }
-        let reply = self
-            .send(Request::get(self.api.url(&[r.path], &query)), deadline)
-            .await?;
-        if reply.is(&[200]) {
-            reply.json(&self.api, &format!("a page of {}s", r.noun))
-        } else {
-            Err(self.fail(&reply))
-        }
+        let url = self.endpoint.url(&[r.path], &query);
+        self.endpoint
+            .get_json(url, &format!("a page of {}s", r.noun), deadline)
+            .await
     }
 
     /// POST, resent after a lost response: a duplicate then answers 409, which the caller
@@ -138,7 +143,7 @@ impl ScimClient {
             .send(
                 Request::write(
                     Method::POST,
-                    self.api.url(&[r.path], &[]),
+                    self.endpoint.url(&[r.path], &[]),
                     Some(&body),
                     true,
                 ),
@@ -146,8 +151,9 @@ impl ScimClient {
             )
             .await?;
         match reply.status.as_u16() {
-            200 | 201 => reply
-                .json(&self.api, &format!("the created {}", r.noun))
+            200 | 201 => self
+                .endpoint
+                .json(&reply, &format!("the created {}", r.noun))
                 .map(Created::New),
             409 => Ok(Created::Conflict(server_detail(&reply.body))),
             _ => Err(self.fail(&reply)),
@@ -165,18 +171,14 @@ impl ScimClient {
         let body = patch_body(operations);
         let reply = self
             .send(
-                Request::write(
-                    Method::PATCH,
-                    self.api.url(&[r.path, id], &[]),
-                    Some(&body),
-                    true,
-                ),
+                Request::write(Method::PATCH, self.resource_url(r, id)?, Some(&body), true),
                 deadline,
             )
             .await?;
         match reply.status.as_u16() {
-            200 => reply
-                .json(&self.api, &format!("the patched {}", r.noun))
+            200 => self
+                .endpoint
+                .json(&reply, &format!("the patched {}", r.noun))
                 .map(|v| Ok(Some(v))),
             204 => self.get(r, id, deadline).await.map(Ok),
             _ => Ok(Err(Box::new(reply))),
@@ -187,7 +189,7 @@ impl ScimClient {
     async fn delete(&self, r: Resource, id: &str, deadline: Instant) -> Result<bool> {
         let reply = self
             .send(
-                Request::write(Method::DELETE, self.api.url(&[r.path, id], &[]), None, true),
+                Request::write(Method::DELETE, self.resource_url(r, id)?, None, true),
                 deadline,
             )
             .await?;
@@ -199,37 +201,15 @@ impl ScimClient {
         }
     }
 
-    async fn find<T: DeserializeOwned>(
-        &self,
-        r: Resource,
-        attribute: &str,
-        value: &str,
-        deadline: Instant,
-    ) -> Result<Option<T>> {
-        let filter = format!("{attribute} eq {}", quote(value));
-        let page: ListResponse<T> = self.list(r, Some(&filter), 1, 2, deadline).await?;
-        Ok(page.resources.into_iter().next())
-    }
-
     // ----- users ----------------------------------------------------------------------------
 
     /// GET /Users/{id}; `None` when it does not exist.
-    pub async fn get_user(&self, id: &str, deadline: Instant) -> Result<Option<User>> {
+    pub(crate) async fn get_user(&self, id: &str, deadline: Instant) -> Result<Option<User>> {
         self.get(USERS, id, deadline).await
     }
 
-    /// The user whose `attribute` (`userName` or `externalId`) equals `value`.
-    pub async fn find_user(
-        &self,
-        attribute: &str,
-        value: &str,
-        deadline: Instant,
-    ) -> Result<Option<User>> {
-        self.find(USERS, attribute, value, deadline).await
-    }
-
     /// One page of users from the 1-based `start_index`.
-    pub async fn list_users(
+    pub(crate) async fn list_users(
         &self,
         filter: Option<&str>,
         start_index: u64,
@@ -240,12 +220,16 @@ impl ScimClient {
     }
 
     /// POST /Users.
-    pub async fn create_user(&self, user: &User, deadline: Instant) -> Result<Created<User>> {
+    pub(crate) async fn create_user(
+        &self,
+        user: &User,
+        deadline: Instant,
+    ) -> Result<Created<User>> {
         self.create(USERS, user, deadline).await
     }
 
     /// PATCH /Users/{id}; `None` when the user does not exist.
-    pub async fn patch_user(
+    pub(crate) async fn patch_user(
         &self,
         id: &str,
         operations: &[PatchOperation],
@@ -263,24 +247,19 @@ impl ScimClient {
     }
 
     /// DELETE /Users/{id}; `false` when there was nothing to delete.
-    pub async fn delete_user(&self, id: &str, deadline: Instant) -> Result<bool> {
+    pub(crate) async fn delete_user(&self, id: &str, deadline: Instant) -> Result<bool> {
         self.delete(USERS, id, deadline).await
     }
 
     // ----- groups ---------------------------------------------------------------------------
 
     /// GET /Groups/{id}; `None` when it does not exist.
-    pub async fn get_group(&self, id: &str, deadline: Instant) -> Result<Option<Group>> {
+    pub(crate) async fn get_group(&self, id: &str, deadline: Instant) -> Result<Option<Group>> {
         self.get(GROUPS, id, deadline).await
     }
 
-    /// The group named `name`.
-    pub async fn find_group(&self, name: &str, deadline: Instant) -> Result<Option<Group>> {
-        self.find(GROUPS, "displayName", name, deadline).await
-    }
-
     /// One page of groups from the 1-based `start_index`.
-    pub async fn list_groups(
+    pub(crate) async fn list_groups(
         &self,
         filter: Option<&str>,
         start_index: u64,
@@ -292,13 +271,17 @@ impl ScimClient {
     }
 
     /// POST /Groups.
-    pub async fn create_group(&self, group: &Group, deadline: Instant) -> Result<Created<Group>> {
+    pub(crate) async fn create_group(
+        &self,
+        group: &Group,
+        deadline: Instant,
+    ) -> Result<Created<Group>> {
         self.create(GROUPS, group, deadline).await
     }
 
     /// PATCH /Groups/{id}; `None` when the group does not exist. An unknown member is an
     /// invalid `members` value, not an unknown group.
-    pub async fn patch_group(
+    pub(crate) async fn patch_group(
         &self,
         id: &str,
         operations: &[PatchOperation],
@@ -318,7 +301,7 @@ impl ScimClient {
     }
 
     /// DELETE /Groups/{id}; `false` when there was nothing to delete.
-    pub async fn delete_group(&self, id: &str, deadline: Instant) -> Result<bool> {
+    pub(crate) async fn delete_group(&self, id: &str, deadline: Instant) -> Result<bool> {
         self.delete(GROUPS, id, deadline).await
     }
 }

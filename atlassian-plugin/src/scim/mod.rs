@@ -1,6 +1,6 @@
 //! The SCIM user provisioning API of an Atlassian directory: its resources and its client.
 
-pub mod client;
+pub(crate) mod client;
 pub mod types;
 
-pub use client::ScimClient;
+pub(crate) use client::ScimClient;

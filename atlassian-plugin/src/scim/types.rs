@@ -205,6 +205,9 @@ pub struct Group {
 pub struct ListResponse<T> {
     /// Every match, all pages together.
     pub total_results: u64,
+    /// The 1-based position of the page's first resource, as the server says.
+    #[serde(default)]
+    pub start_index: Option<u64>,
     /// The page. (`itemsPerPage` is not trusted and not read.)
     #[serde(rename = "Resources", default = "Vec::new")]
     pub resources: Vec<T>,

@@ -1,12 +1,11 @@
 //! Confluence Cloud REST: its view of a group, to prove the credential works there too.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use connector_api::Result;
 use serde::Deserialize;
 
-use crate::http::{Api, Http, Request};
+use crate::http::{Endpoint, Request};
 
 /// A group as Confluence shows it.
 #[derive(Debug, Clone, Deserialize)]
@@ -19,40 +18,31 @@ pub struct ConfluenceGroup {
 
 /// The Confluence client of one site.
 #[derive(Debug, Clone)]
-pub struct ConfluenceClient {
-    api: Api,
-    http: Arc<Http>,
+pub(crate) struct ConfluenceClient {
+    endpoint: Endpoint,
 }
 
 impl ConfluenceClient {
-    /// A client of the site at `api`.
-    pub fn new(api: Api, http: Arc<Http>) -> Self {
-        ConfluenceClient { api, http }
-    }
-
-    /// The API description.
-    pub fn api(&self) -> &Api {
-        &self.api
+    /// A client of the site at `endpoint`.
+    pub(crate) fn new(endpoint: Endpoint) -> Self {
+        ConfluenceClient { endpoint }
     }
 
     /// GET /wiki/rest/api/group/by-name; `None` when Confluence has no such group.
-    pub async fn group_by_name(
+    pub(crate) async fn group_by_name(
         &self,
         name: &str,
         deadline: Instant,
     ) -> Result<Option<ConfluenceGroup>> {
-        let url = self.api.url(
+        let url = self.endpoint.url(
             &["wiki", "rest", "api", "group", "by-name"],
             &[("name", name)],
         );
-        let reply = self
-            .http
-            .send(&self.api, Request::get(url), deadline)
-            .await?;
+        let reply = self.endpoint.send(Request::get(url), deadline).await?;
         match reply.status.as_u16() {
-            200 => reply.json(&self.api, "a group").map(Some),
+            200 => self.endpoint.json(&reply, "a group").map(Some),
             404 => Ok(None),
-            _ => Err(self.http.status_error(&self.api, &reply)),
+            _ => Err(self.endpoint.fail(&reply)),
         }
     }
 }

@@ -1,6 +1,5 @@
 //! Jira Cloud REST v3: the caller, its groups, group lookup and product-access memberships.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use connector_api::{ConnectorError, Result};
@@ -8,7 +7,8 @@ use reqwest::Method;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::http::{Api, Http, Reply, Request};
+use crate::http::{Endpoint, Reply, Request};
+use crate::search::Page;
 
 /// An account as Jira shows it.
 #[derive(Debug, Clone, Deserialize)]
@@ -37,31 +37,26 @@ pub struct JiraGroup {
     pub group_id: String,
 }
 
+/// A page of Jira's paged answers (`PageBean`).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Page<T> {
+struct PageBean<T> {
     #[serde(default = "Vec::new")]
     values: Vec<T>,
+    #[serde(default)]
+    start_at: Option<u64>,
     #[serde(default)]
     is_last: Option<bool>,
     #[serde(default)]
     total: Option<u64>,
 }
 
-/// One page of a group's members.
-#[derive(Debug)]
-pub struct MemberPage {
-    /// Account ids, in the page's order.
-    pub account_ids: Vec<String>,
-    /// Whether this is the last page.
-    pub is_last: bool,
-    /// Members in all pages, if Jira said.
-    pub total: Option<u64>,
-}
+/// Members asked for per page: Jira's maximum for `/group/member`.
+pub(crate) const MEMBER_PAGE: u32 = 50;
 
 /// What adding a member did.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Membership {
+pub(crate) enum Membership {
     /// The change was made.
     Changed,
     /// It was already so (already a member, or not a member).
@@ -72,126 +67,101 @@ pub enum Membership {
 
 /// The Jira client of one site.
 #[derive(Debug, Clone)]
-pub struct JiraClient {
-    api: Api,
-    http: Arc<Http>,
+pub(crate) struct JiraClient {
+    endpoint: Endpoint,
 }
 
 impl JiraClient {
-    /// A client of the site at `api`.
-    pub fn new(api: Api, http: Arc<Http>) -> Self {
-        JiraClient { api, http }
-    }
-
-    /// The API description.
-    pub fn api(&self) -> &Api {
-        &self.api
+    /// A client of the site at `endpoint`.
+    pub(crate) fn new(endpoint: Endpoint) -> Self {
+        JiraClient { endpoint }
     }
 
     fn fail(&self, reply: &Reply) -> ConnectorError {
-        self.http.status_error(&self.api, reply)
+        self.endpoint.fail(reply)
     }
 
     fn url(&self, path: &[&str], query: &[(&str, &str)]) -> url::Url {
         let mut segments = vec!["rest", "api", "3"];
         segments.extend_from_slice(path);
-        self.api.url(&segments, query)
+        self.endpoint.url(&segments, query)
+    }
+
+    async fn send(&self, request: Request<'_>, deadline: Instant) -> Result<Reply> {
+        self.endpoint.send(request, deadline).await
     }
 
     /// GET /myself: the account of the Admin Email.
-    pub async fn myself(&self, deadline: Instant) -> Result<JiraUser> {
-        let reply = self
-            .http
-            .send(
-                &self.api,
-                Request::get(self.url(&["myself"], &[])),
-                deadline,
-            )
-            .await?;
-        if reply.is(&[200]) {
-            reply.json(&self.api, "the caller's account")
-        } else {
-            Err(self.fail(&reply))
-        }
+    pub(crate) async fn myself(&self, deadline: Instant) -> Result<JiraUser> {
+        let url = self.url(&["myself"], &[]);
+        self.endpoint
+            .get_json(url, "the caller's account", deadline)
+            .await
     }
 
     /// GET /user/groups: an account's groups; `None` when the site does not know the account.
-    pub async fn user_groups(
+    pub(crate) async fn user_groups(
         &self,
         account_id: &str,
         deadline: Instant,
     ) -> Result<Option<Vec<JiraGroup>>> {
-        let reply = self
-            .http
-            .send(
-                &self.api,
-                Request::get(self.url(&["user", "groups"], &[("accountId", account_id)])),
-                deadline,
-            )
-            .await?;
+        let url = self.url(&["user", "groups"], &[("accountId", account_id)]);
+        let reply = self.send(Request::get(url), deadline).await?;
         match reply.status.as_u16() {
-            200 => reply.json(&self.api, "an account's groups").map(Some),
+            200 => self.endpoint.json(&reply, "an account's groups").map(Some),
             404 => Ok(None),
             _ => Err(self.fail(&reply)),
         }
     }
 
     /// The group named `name`, by /group/bulk.
-    pub async fn find_group(&self, name: &str, deadline: Instant) -> Result<Option<JiraGroup>> {
-        let reply = self
-            .http
-            .send(
-                &self.api,
-                Request::get(self.url(&["group", "bulk"], &[("groupName", name)])),
-                deadline,
-            )
+    pub(crate) async fn find_group(
+        &self,
+        name: &str,
+        deadline: Instant,
+    ) -> Result<Option<JiraGroup>> {
+        let url = self.url(&["group", "bulk"], &[("groupName", name)]);
+        let page: PageBean<JiraGroup> = self
+            .endpoint
+            .get_json(url, "a page of groups", deadline)
             .await?;
-        if !reply.is(&[200]) {
-            return Err(self.fail(&reply));
-        }
-        let page: Page<JiraGroup> = reply.json(&self.api, "a page of groups")?;
         Ok(page
             .values
             .into_iter()
             .find(|g| g.name.eq_ignore_ascii_case(name)))
     }
 
-    /// One page (at most 50) of a group's members, inactive ones included.
-    pub async fn members(
+    /// The page of a group's members (inactive ones included) at the 1-based `start`: Jira
+    /// counts from 0 (`startAt`), the scan from 1.
+    pub(crate) async fn members(
         &self,
         group_id: &str,
-        start_at: u64,
+        start: u64,
+        count: u32,
         deadline: Instant,
-    ) -> Result<MemberPage> {
-        let start = start_at.to_string();
+    ) -> Result<Page<String>> {
+        let (start_at, count) = (start.saturating_sub(1).to_string(), count.to_string());
         let query = [
             ("groupId", group_id),
-            ("startAt", start.as_str()),
-            ("maxResults", "50"),
+            ("startAt", start_at.as_str()),
+            ("maxResults", count.as_str()),
             ("includeInactiveUsers", "true"),
         ];
-        let reply = self
-            .http
-            .send(
-                &self.api,
-                Request::get(self.url(&["group", "member"], &query)),
-                deadline,
-            )
+        let url = self.url(&["group", "member"], &query);
+        let page: PageBean<JiraUser> = self
+            .endpoint
+            .get_json(url, "a page of group members", deadline)
             .await?;
-        if !reply.is(&[200]) {
-            return Err(self.fail(&reply));
-        }
-        let page: Page<JiraUser> = reply.json(&self.api, "a page of group members")?;
-        let is_last = page.is_last.unwrap_or(page.values.is_empty());
-        Ok(MemberPage {
-            account_ids: page.values.into_iter().map(|u| u.account_id).collect(),
-            is_last,
+        Ok(Page {
+            items: page.values.into_iter().map(|u| u.account_id).collect(),
             total: page.total,
+            start_index: page.start_at.map(|s| s.saturating_add(1)),
+            is_last: page.is_last,
         })
     }
 
     /// POST /group/user: adds an account to a group.
-    pub async fn add_member(
+    pub(crate) async fn add_member(
         &self,
         group_id: &str,
         account_id: &str,
@@ -200,9 +170,7 @@ impl JiraClient {
         let body = json!({ "accountId": account_id });
         let url = self.url(&["group", "user"], &[("groupId", group_id)]);
         let reply = self
-            .http
             .send(
-                &self.api,
                 Request::write(Method::POST, url, Some(&body), true),
                 deadline,
             )
@@ -216,7 +184,7 @@ impl JiraClient {
     }
 
     /// DELETE /group/user: removes an account from a group.
-    pub async fn remove_member(
+    pub(crate) async fn remove_member(
         &self,
         group_id: &str,
         account_id: &str,
@@ -227,12 +195,7 @@ impl JiraClient {
             &[("groupId", group_id), ("accountId", account_id)],
         );
         let reply = self
-            .http
-            .send(
-                &self.api,
-                Request::write(Method::DELETE, url, None, true),
-                deadline,
-            )
+            .send(Request::write(Method::DELETE, url, None, true), deadline)
             .await?;
         match reply.status.as_u16() {
             200 | 204 => Ok(Membership::Changed),

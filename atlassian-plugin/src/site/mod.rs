@@ -4,5 +4,5 @@
 pub mod confluence;
 pub mod jira;
 
-pub use confluence::ConfluenceClient;
-pub use jira::JiraClient;
+pub(crate) use confluence::ConfluenceClient;
+pub(crate) use jira::JiraClient;

@@ -173,10 +173,12 @@ impl Simulator {
         }
         let seeded_in = started.elapsed();
         tracing::info!(%addr, users = config.users, groups = config.groups, seed = config.seed, ms = seeded_in.as_millis() as u64, "the simulator is seeded");
+        let faults = Arc::new(FaultEngine::new(config.faults.clone()));
+        faults.attach(store.clone());
         let state = SimState {
             store,
             creds: Arc::new(creds),
-            faults: Arc::new(FaultEngine::new(config.faults.clone())),
+            faults,
             switches: Arc::new(config.switches.clone()),
         };
         let app = router(state.clone());

@@ -1,8 +1,8 @@
 //! SCIM answers (pages, users, groups, error bodies) as the connector reads and maps them.
 #![no_main]
 
-use atlassian_plugin::mapping::{group_object, user_object};
-use atlassian_plugin::scim::types::{Group, ListResponse, User};
+use atlassian_plugin::fuzzing::{group_object, user_object};
+use atlassian_plugin::fuzzing::{Group, ListResponse, User};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -17,5 +17,5 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(group) = serde_json::from_slice::<Group>(data) {
         let _ = group_object(&group);
     }
-    let _ = atlassian_plugin::http::server_detail(data);
+    let _ = atlassian_plugin::fuzzing::server_detail(data);
 });

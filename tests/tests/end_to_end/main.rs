@@ -12,6 +12,7 @@ mod atlassian_users;
 mod bad_input;
 mod chaos;
 mod cli;
+mod completeness;
 mod config_schema;
 mod conformance;
 mod load;

@@ -7,6 +7,11 @@
 //! types, missing fields, huge bodies, HTML, redirects to another host). Each rule fires by probability, on every Nth
 //! or on the first N matching requests of its route classes; random draws derive from the plan's
 //! seed and the rule's own request counter, so a sequential workload replays identically.
+//! Listing faults (`listing`) reshape paged reads as servers legally may.
+
+mod listing;
+
+pub use listing::Listing;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,6 +29,7 @@ use serde_json::{Value, json};
 
 use super::auth::credential_key;
 use super::error::{Confluence, Jira, Scim, SimError};
+use super::store::Store;
 
 /// Which requests a rule applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -98,6 +104,29 @@ pub enum FaultKind {
     /// 400 whose body repeats the request's credentials, raw and decoded, as a hostile or
     /// careless server might; nothing is applied.
     EchoCredentials,
+    /// Listings: pages after the first hold at most `limit` objects (default 10), as RFC 7644
+    /// §3.4.2.4 allows.
+    ShortPages,
+    /// Listings: `startIndex` (`startAt`) is dropped, as by a cache; every page is the first,
+    /// though it says it is the one asked for.
+    IgnoredStartIndex,
+    /// Listings: the total is `limit` (default 0), below what the page holds.
+    TotalTooLow,
+    /// Listings: the total is `limit` (default 1,000) more than exists.
+    TotalTooHigh,
+    /// Listings: the total is 2^64 - 1.
+    TotalHuge,
+    /// Listings: before the page is read, `limit` new objects (default 5) join the listing
+    /// ahead of the cursor.
+    InsertAhead,
+    /// Listings: objects without their id.
+    MissingIds,
+    /// Listings: the page holds three times the objects asked for.
+    OversizedPage,
+    /// Listings: the filter is dropped, as by a cache; every object matches.
+    IgnoredFilter,
+    /// Listings: pages after the first are empty, the total unchanged.
+    EmptyPages,
 }
 
 impl FaultKind {
@@ -118,6 +147,16 @@ impl FaultKind {
             FaultKind::HtmlBody => "html_body",
             FaultKind::Redirect => "redirect",
             FaultKind::EchoCredentials => "echo_credentials",
+            FaultKind::ShortPages => "short_pages",
+            FaultKind::IgnoredStartIndex => "ignored_start_index",
+            FaultKind::TotalTooLow => "total_too_low",
+            FaultKind::TotalTooHigh => "total_too_high",
+            FaultKind::TotalHuge => "total_huge",
+            FaultKind::InsertAhead => "insert_ahead",
+            FaultKind::MissingIds => "missing_ids",
+            FaultKind::OversizedPage => "oversized_page",
+            FaultKind::IgnoredFilter => "ignored_filter",
+            FaultKind::EmptyPages => "empty_pages",
         }
     }
 }
@@ -148,6 +187,13 @@ pub struct FaultRule {
     /// For latency: the random part's upper bound in milliseconds.
     #[serde(default)]
     pub jitter_ms: u64,
+    /// For listing faults: the listing they reshape; all three when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listing: Option<Listing>,
+    /// For listing faults: their size (objects per later page, the claimed total, objects
+    /// inserted); each kind's default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
 }
 
 fn default_retry_after() -> u64 {
@@ -166,7 +212,21 @@ impl FaultRule {
             retry_after_secs: 1,
             latency_ms: 0,
             jitter_ms: 0,
+            listing: None,
+            limit: None,
         }
+    }
+
+    /// Restricts a listing fault to one listing.
+    pub fn listing(mut self, listing: Listing) -> Self {
+        self.listing = Some(listing);
+        self
+    }
+
+    /// Sets a listing fault's size.
+    pub fn limit(mut self, limit: u64) -> Self {
+        self.limit = Some(limit);
+        self
     }
 
     /// Restricts the rule to route classes.
@@ -187,9 +247,15 @@ impl FaultRule {
         self
     }
 
-    fn applies_to(&self, class: RouteClass) -> bool {
+    fn applies_to(&self, class: RouteClass, listing: Option<Listing>) -> bool {
+        let listing_ok = match (self.kind.is_listing(), listing) {
+            (false, _) => true,
+            (true, None) => false,
+            (true, Some(l)) => self.listing.is_none_or(|wanted| wanted == l),
+        };
         (self.routes.is_empty() || self.routes.contains(&class))
             && (self.kind != FaultKind::LostResponse || class.is_write())
+            && listing_ok
     }
 }
 
@@ -266,6 +332,8 @@ pub struct FaultEngine {
     buckets: Mutex<HashMap<String, (f64, Instant)>>,
     stats: Mutex<RequestStats>,
     sequence: AtomicU64,
+    /// The organization, for faults that change it (objects inserted during a read).
+    store: std::sync::OnceLock<Store>,
 }
 
 impl FaultEngine {
@@ -277,7 +345,13 @@ impl FaultEngine {
             buckets: Mutex::new(HashMap::new()),
             stats: Mutex::new(RequestStats::default()),
             sequence: AtomicU64::new(0),
+            store: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Gives the engine the organization its faults may change.
+    pub fn attach(&self, store: Store) {
+        let _ = self.store.set(store);
     }
 
     /// The plan in force.
@@ -345,7 +419,7 @@ impl FaultEngine {
     }
 
     /// The rules that fire for this request: the summed latency and the first outcome fault.
-    fn decide(&self, class: RouteClass) -> (Duration, Option<FaultRule>) {
+    fn decide(&self, class: RouteClass, listing: Option<Listing>) -> (Duration, Option<FaultRule>) {
         let plan = self.plan.read().unwrap_or_else(|p| p.into_inner());
         let mut counters = self.counters.lock().unwrap_or_else(|p| p.into_inner());
         let mut latency = Duration::ZERO;
@@ -354,7 +428,7 @@ impl FaultEngine {
             // A request taken by an earlier outcome rule never reaches the later ones, so each
             // rule's schedule counts only the requests it could act on.
             let is_latency = rule.kind == FaultKind::Latency;
-            if !rule.applies_to(class) || (outcome.is_some() && !is_latency) {
+            if !rule.applies_to(class, listing) || (outcome.is_some() && !is_latency) {
                 continue;
             }
             let n = counters.entry(i).or_default();
@@ -519,7 +593,8 @@ pub async fn layer(
         }
     }
 
-    let (latency, outcome) = engine.decide(class);
+    let listing = Listing::of(request.method(), &path);
+    let (latency, outcome) = engine.decide(class, listing);
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
@@ -548,6 +623,9 @@ pub async fn layer(
         return response;
     };
     engine.record(&route, rule.kind.name(), Some(rule.kind));
+    if let (true, Some(listing)) = (rule.kind.is_listing(), listing) {
+        return reshape_listing(&engine, &rule, listing, request, next).await;
+    }
     match rule.kind {
         FaultKind::RateLimited => too_many(
             &path,
@@ -601,6 +679,16 @@ pub async fn layer(
             Response::from_parts(parts, Body::from_stream(stream))
         }
         FaultKind::Latency => unreachable!("latency rules never become the outcome"),
+        FaultKind::ShortPages
+        | FaultKind::IgnoredStartIndex
+        | FaultKind::TotalTooLow
+        | FaultKind::TotalTooHigh
+        | FaultKind::TotalHuge
+        | FaultKind::InsertAhead
+        | FaultKind::MissingIds
+        | FaultKind::OversizedPage
+        | FaultKind::IgnoredFilter
+        | FaultKind::EmptyPages => unreachable!("listing faults only select listings"),
         FaultKind::InvalidJson => corrupt(
             "application/json",
             Body::from("{\"schemas\": [\"urn:ietf:params:scim\" ::: not json"),
@@ -648,6 +736,47 @@ pub async fn layer(
             response
         }
     }
+}
+
+/// Runs a listing request with `rule`'s change to the request or to the page.
+async fn reshape_listing(
+    engine: &FaultEngine,
+    rule: &FaultRule,
+    listing: Listing,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let query = request.uri().query().unwrap_or_default().to_owned();
+    if rule.kind == FaultKind::InsertAhead {
+        if let Some(store) = engine.store.get() {
+            listing::insert_ahead(store, listing, &query, rule.limit);
+        }
+        return next.run(request).await;
+    }
+    let seen = listing::rewrite_query(rule.kind, listing, &query);
+    if seen != query {
+        let uri = format!("{}?{seen}", request.uri().path());
+        if let Ok(uri) = uri.parse() {
+            *request.uri_mut() = uri;
+        }
+    }
+    let response = next.run(request).await;
+    if response.status() != StatusCode::OK {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let Ok(mut page) = serde_json::from_slice::<Value>(&bytes) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    listing::reshape(rule.kind, listing, &query, rule.limit, &mut page);
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    Response::from_parts(
+        parts,
+        Body::from(serde_json::to_vec(&page).unwrap_or_default()),
+    )
 }
 
 /// A 200 response carrying `body` as `content_type`, for the corruption faults.
@@ -730,7 +859,7 @@ mod tests {
             rate_limit: None,
         });
         let kinds: Vec<Option<FaultKind>> = (0..6)
-            .map(|_| engine.decide(RouteClass::ScimRead).1.map(|r| r.kind))
+            .map(|_| engine.decide(RouteClass::ScimRead, None).1.map(|r| r.kind))
             .collect();
         use FaultKind::*;
         // Requests 1 and 2 are taken by the first rule, so the second counts from request 3.
@@ -745,6 +874,6 @@ mod tests {
                 None
             ]
         );
-        assert!(engine.decide(RouteClass::SiteWrite).1.is_none());
+        assert!(engine.decide(RouteClass::SiteWrite, None).1.is_none());
     }
 }

@@ -1,0 +1,84 @@
+//! [`Clients`]: the SCIM, Jira and Confluence clients of one connector, built once at open.
+//!
+//! The only place the credentials go after validation: each into the `Authorization` of its
+//! API, and all of them into the redactor. The site APIs share one credential, and so its rate
+//! governor.
+
+use std::sync::Arc;
+
+use connector_api::{ConnectorError, Result};
+
+use crate::config::AtlassianConfig;
+use crate::credentials::Credential;
+use crate::http::governor::Governor;
+use crate::http::{Api, Auth, Endpoint, Http};
+use crate::redact::Redactor;
+use crate::scim::ScimClient;
+use crate::settings::Settings;
+use crate::site::{ConfluenceClient, JiraClient};
+
+/// The API clients of one connector.
+#[derive(Debug)]
+pub(crate) struct Clients {
+    /// The directory.
+    pub scim: ScimClient,
+    /// The site's Jira.
+    pub jira: JiraClient,
+    /// The site's Confluence.
+    pub confluence: ConfluenceClient,
+    http: Arc<Http>,
+}
+
+impl Clients {
+    /// The clients of `config`, whose `settings` were validated.
+    pub(crate) fn open(config: &AtlassianConfig, settings: &Settings) -> Result<Clients> {
+        let basic = format!(
+            "{}:{}",
+            settings.admin_email,
+            config.account_security_api_key.expose()
+        );
+        let redactor = Redactor::new([
+            config.directory_api_key.expose().to_owned(),
+            config.account_security_api_key.expose().to_owned(),
+            basic,
+        ]);
+        let http = Arc::new(Http::new(
+            settings.request_timeout,
+            settings.retry_budget,
+            settings.concurrency,
+            redactor,
+        )?);
+        let endpoint = |api: Api| Endpoint::new(api, http.clone());
+        let scim = Api::new(
+            "SCIM",
+            settings.scim_url.clone(),
+            Auth::Bearer(config.directory_api_key.clone()),
+            Credential::DirectoryKey,
+            Arc::new(Governor::new(settings.concurrency)),
+        );
+        let site_governor = Arc::new(Governor::new(settings.concurrency));
+        let site = |name| {
+            Api::new(
+                name,
+                settings.site_url.clone(),
+                Auth::Basic {
+                    email: settings.admin_email.clone(),
+                    token: config.account_security_api_key.clone(),
+                },
+                Credential::SiteToken,
+                site_governor.clone(),
+            )
+        };
+        Ok(Clients {
+            scim: ScimClient::new(endpoint(scim)),
+            jira: JiraClient::new(endpoint(site("Jira"))),
+            confluence: ConfluenceClient::new(endpoint(site("Confluence"))),
+            http,
+        })
+    }
+
+    /// `error` with every secret removed: what may leave the connector.
+    pub(crate) fn clean_error(&self, error: ConnectorError) -> ConnectorError {
+        self.http.redactor().clean_error(error)
+    }
+}

@@ -1,0 +1,246 @@
+//! Product access: membership of the configured default groups, read and changed through Jira.
+//!
+//! A default group is resolved to its site group id once. A grant to an account SCIM has just
+//! created waits politely while the account propagates to the site. A full reconciliation reads
+//! every member of every default group once, through the verified [`Scan`], into an
+//! [`AccessIndex`].
+
+use std::collections::{HashMap, HashSet};
+use std::ops::ControlFlow;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use connector_api::{ConnectorError, ErrorKind, Result};
+use serde_json::{Value, json};
+
+use crate::mapping::PRODUCT_ACCESS;
+use crate::search::{PageReader, Receiver, Scan};
+use crate::settings::Settings;
+use crate::site::JiraClient;
+use crate::site::jira::{MEMBER_PAGE, Membership};
+
+/// How long a new account may take to reach the site before a grant gives up (inside the deadline).
+const PROPAGATION_WAIT: Duration = Duration::from_secs(60);
+
+/// The most product-access values one request may carry, duplicates included.
+pub(crate) const MAX_ACCESS_VALUES: usize = 1_000;
+
+/// Who is in each default group: sorted 128-bit hashes of account ids, about 16 bytes a member.
+#[derive(Debug, Default)]
+pub(crate) struct AccessIndex {
+    groups: Vec<(String, Vec<u128>)>,
+}
+
+fn account_hash(account: &str) -> u128 {
+    xxhash_rust::xxh3::xxh3_128(account.as_bytes())
+}
+
+impl AccessIndex {
+    /// The default groups `account` is in, in configuration order.
+    pub(crate) fn of(&self, account: &str) -> Vec<String> {
+        let h = account_hash(account);
+        self.groups
+            .iter()
+            .filter(|(_, m)| m.binary_search(&h).is_ok())
+            .map(|(n, _)| n.clone())
+            .collect()
+    }
+}
+
+/// The members of one group, as a scan delivers them.
+#[derive(Default)]
+struct Members(Vec<u128>);
+
+impl Receiver<String> for Members {
+    fn total(&mut self, _: u64) {}
+
+    fn push(&mut self, items: Vec<String>) -> ControlFlow<()> {
+        self.0.extend(items.iter().map(|a| account_hash(a)));
+        ControlFlow::Continue(())
+    }
+}
+
+/// The default groups of one connector, and how accounts get in and out of them.
+#[derive(Debug)]
+pub(crate) struct ProductAccess {
+    jira: JiraClient,
+    groups: Vec<String>,
+    concurrency: usize,
+    /// Default group name (lower case) to its site group id, resolved once.
+    ids: Mutex<HashMap<String, String>>,
+}
+
+impl ProductAccess {
+    /// The default groups of `settings`, managed through `jira`.
+    pub(crate) fn new(jira: JiraClient, settings: &Settings) -> Self {
+        ProductAccess {
+            jira,
+            groups: settings.default_group_names.clone(),
+            concurrency: settings.concurrency,
+            ids: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Every configured default group.
+    pub(crate) fn all(&self) -> &[String] {
+        &self.groups
+    }
+
+    /// The configured default groups `names` name, each once, as configured; an unknown name
+    /// or too many values is an error naming `product_access`.
+    pub(crate) fn requested(&self, names: &[String]) -> Result<Vec<String>> {
+        if names.len() > MAX_ACCESS_VALUES {
+            return Err(ConnectorError::invalid_value(
+                PRODUCT_ACCESS,
+                format!(
+                    "{} values; at most {MAX_ACCESS_VALUES}, one per default group",
+                    names.len()
+                ),
+            ));
+        }
+        let mut seen = HashSet::new();
+        let mut groups = Vec::new();
+        for name in names {
+            let group = self.configured(name)?;
+            if seen.insert(group.to_lowercase()) {
+                groups.push(group);
+            }
+        }
+        Ok(groups)
+    }
+
+    /// The configured default group matching `name`, as configured.
+    pub(crate) fn configured(&self, name: &str) -> Result<String> {
+        self.groups
+            .iter()
+            .find(|g| g.eq_ignore_ascii_case(name))
+            .cloned()
+            .ok_or_else(|| {
+                let shown: String = name.chars().take(80).collect();
+                ConnectorError::invalid_value(
+                    PRODUCT_ACCESS,
+                    format!(
+                        "`{shown}` is not one of the configured Default Group Names ({})",
+                        self.groups.join(", ")
+                    ),
+                )
+            })
+    }
+
+    async fn group_id(&self, name: &str, deadline: Instant) -> Result<String> {
+        let key = name.to_lowercase();
+        if let Some(id) = self.ids.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+            return Ok(id.clone());
+        }
+        let group = self.jira.find_group(name, deadline).await?.ok_or_else(|| {
+            ConnectorError::new(
+                ErrorKind::InvalidConfiguration,
+                format!("the site has no group `{name}`: check Default Group Names against admin.atlassian.com, Products, Manage product, Default groups"),
+            )
+            .with_details(json!({ "field": "default_group_names", "group": name }))
+        })?;
+        self.ids
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, group.group_id.clone());
+        Ok(group.group_id)
+    }
+
+    /// Adds or removes an account in a default group, waiting politely while a new account
+    /// propagates from SCIM to the site.
+    async fn set(&self, group: &str, account: &str, add: bool, deadline: Instant) -> Result<()> {
+        let group_id = self.group_id(group, deadline).await?;
+        let until = deadline.min(Instant::now() + PROPAGATION_WAIT);
+        let mut wait = Duration::from_millis(250);
+        loop {
+            let outcome = if add {
+                self.jira.add_member(&group_id, account, deadline).await?
+            } else {
+                self.jira
+                    .remove_member(&group_id, account, deadline)
+                    .await?
+            };
+            if outcome != Membership::UnknownAccount {
+                return Ok(());
+            }
+            if Instant::now() + wait >= until {
+                return Err(ConnectorError::new(
+                    ErrorKind::Timeout,
+                    format!("the site does not know account `{account}` yet (SCIM propagation); retry later"),
+                )
+                .with_retryable(true));
+            }
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(Duration::from_secs(5));
+        }
+    }
+
+    /// Grants `add` and revokes `remove`; answers what was done and what failed.
+    pub(crate) async fn change(
+        &self,
+        account: &str,
+        add: &[String],
+        remove: &[String],
+        deadline: Instant,
+    ) -> (Vec<Value>, Vec<Value>) {
+        let (mut done, mut missing) = (Vec::new(), Vec::new());
+        for (groups, adding) in [(add, true), (remove, false)] {
+            let action = if adding { "grant" } else { "revoke" };
+            for group in groups {
+                match self.set(group, account, adding, deadline).await {
+                    Ok(()) => done.push(json!({ "action": action, "group": group })),
+                    Err(e) => missing.push(json!({ "action": action, "group": group, "error": e })),
+                }
+            }
+        }
+        (done, missing)
+    }
+
+    /// The default groups an account is in.
+    pub(crate) async fn of(&self, account: &str, deadline: Instant) -> Result<Vec<String>> {
+        let groups = self
+            .jira
+            .user_groups(account, deadline)
+            .await?
+            .unwrap_or_default();
+        Ok(self
+            .groups
+            .iter()
+            .filter(|d| groups.iter().any(|g| g.name.eq_ignore_ascii_case(d)))
+            .cloned()
+            .collect())
+    }
+
+    /// Who is in each default group: every member page read and verified, groups concurrently.
+    pub(crate) async fn index(&self, deadline: Instant) -> Result<AccessIndex> {
+        let mut groups = Vec::new();
+        for name in &self.groups {
+            groups.push((name.clone(), self.group_id(name, deadline).await?));
+        }
+        let reads = groups.into_iter().map(|(name, id)| {
+            let jira = self.jira.clone();
+            let reader: PageReader<String> = {
+                let id = id.clone();
+                Arc::new(move |start, count| {
+                    let (jira, id) = (jira.clone(), id.clone());
+                    Box::pin(async move { jira.members(&id, start, count, deadline).await })
+                })
+            };
+            let scan = Scan {
+                reader,
+                count: MEMBER_PAGE,
+                concurrency: self.concurrency,
+                what: format!("Jira members of the default group `{name}`"),
+            };
+            async move {
+                let mut members = Members::default();
+                scan.run(&mut members).await?;
+                let mut members = members.0;
+                members.sort_unstable();
+                Ok::<_, ConnectorError>((name, members))
+            }
+        });
+        let groups = futures_util::future::try_join_all(reads).await?;
+        Ok(AccessIndex { groups })
+    }
+}

@@ -1,0 +1,271 @@
+//! The scan against directories that answer as a server legally may, or as a broken one does.
+
+use std::sync::Mutex;
+
+use super::*;
+
+/// A directory of ids whose answers a test shapes: the page size it really serves (per read),
+/// the total it claims, whether it honours `startIndex`, and what changes after each read.
+struct Directory {
+    live: Vec<String>,
+    reads: usize,
+    /// The most objects a page holds on the n-th read.
+    cap: fn(usize) -> usize,
+    /// The total claimed, from the real one.
+    total: fn(u64) -> u64,
+    ignores_start: bool,
+    /// Runs after every read.
+    churn: fn(&mut Vec<String>, usize),
+}
+
+impl Directory {
+    fn new(size: usize) -> Self {
+        Directory {
+            live: (0..size).map(|i| format!("u{i:05}")).collect(),
+            reads: 0,
+            cap: |_| usize::MAX,
+            total: |t| t,
+            ignores_start: false,
+            churn: |_, _| {},
+        }
+    }
+
+    fn reader(self) -> PageReader<String> {
+        let dir = Arc::new(Mutex::new(self));
+        Arc::new(move |start, count| {
+            let mut d = dir.lock().unwrap();
+            let cap = (d.cap)(d.reads);
+            let from = if d.ignores_start {
+                0
+            } else {
+                start as usize - 1
+            };
+            let from = from.min(d.live.len());
+            let to = (from + (count as usize).min(cap)).min(d.live.len());
+            let items = d.live[from..to].to_vec();
+            let total = (d.total)(d.live.len() as u64);
+            let reads = d.reads;
+            (d.churn)(&mut d.live, reads);
+            d.reads += 1;
+            Box::pin(async move {
+                Ok(Page {
+                    items,
+                    total: Some(total),
+                    start_index: None,
+                    is_last: None,
+                })
+            })
+        })
+    }
+}
+
+#[derive(Default)]
+struct Got {
+    total: Option<u64>,
+    items: Vec<String>,
+}
+
+impl Receiver<String> for Got {
+    fn total(&mut self, total: u64) {
+        self.total.get_or_insert(total);
+    }
+    fn push(&mut self, items: Vec<String>) -> ControlFlow<()> {
+        self.items.extend(items);
+        ControlFlow::Continue(())
+    }
+}
+
+async fn scan(dir: Directory, count: u32, concurrency: usize) -> (Result<Scanned>, Got) {
+    let mut got = Got::default();
+    let result = Scan {
+        reader: dir.reader(),
+        count,
+        concurrency,
+        what: "test listing".into(),
+    }
+    .run(&mut got)
+    .await;
+    (result, got)
+}
+
+fn ids(range: std::ops::Range<usize>) -> Vec<String> {
+    range.map(|i| format!("u{i:05}")).collect()
+}
+
+#[tokio::test]
+async fn short_later_pages_are_followed_from_where_they_really_ended() {
+    for concurrency in [1, 4] {
+        let mut dir = Directory::new(250);
+        dir.cap = |read| if read == 0 { 100 } else { 10 };
+        let (result, got) = scan(dir, 100, concurrency).await;
+        assert_eq!(
+            result.unwrap(),
+            Scanned {
+                read: 250,
+                complete: true
+            }
+        );
+        assert_eq!(got.items, ids(0..250), "concurrency {concurrency}");
+        assert_eq!(got.total, Some(250));
+    }
+}
+
+#[tokio::test]
+async fn a_server_that_ignores_start_index_is_an_error_not_a_short_read() {
+    let mut dir = Directory::new(250);
+    dir.ignores_start = true;
+    let (result, got) = scan(dir, 100, 4).await;
+    let err = result.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::ConnectionFailed);
+    assert!(
+        err.retryable && err.message.contains("ignore startIndex"),
+        "{err}"
+    );
+    assert!(err.message.contains("100 read"), "{err}");
+    assert_eq!(got.items.len(), 100);
+}
+
+#[tokio::test]
+async fn totals_below_what_arrived_are_errors() {
+    for claim in [|_| 0, |_| 50] {
+        let mut dir = Directory::new(250);
+        dir.total = claim;
+        let err = scan(dir, 100, 2).await.0.unwrap_err();
+        assert!(err.message.contains("past the total"), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn huge_totals_are_refused_before_anything_is_sized_by_them() {
+    for claim in [|_| u64::MAX, |_| 1_000_000_000_000_000_000] {
+        let mut dir = Directory::new(250);
+        dir.total = claim;
+        let err = scan(dir, 100, 8).await.0.unwrap_err();
+        assert!(err.message.contains("more than the"), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn empty_pages_before_the_total_end_in_an_error_after_a_few() {
+    let mut dir = Directory::new(250);
+    dir.total = |t| t + 1_000;
+    let (result, got) = scan(dir, 100, 4).await;
+    let err = result.unwrap_err();
+    assert!(err.message.contains("brought no new object"), "{err}");
+    assert_eq!(
+        got.items,
+        ids(0..250),
+        "everything that exists was delivered first"
+    );
+}
+
+#[tokio::test]
+async fn oversized_pages_are_errors() {
+    let reader: PageReader<String> = Arc::new(|_, count| {
+        let items = (0..count + 1).map(|i| format!("x{i}")).collect();
+        Box::pin(async move {
+            Ok(Page {
+                items,
+                total: Some(1_000),
+                start_index: None,
+                is_last: None,
+            })
+        })
+    });
+    let mut got = Got::default();
+    let err = Scan {
+        reader,
+        count: 10,
+        concurrency: 1,
+        what: "t".into(),
+    }
+    .run(&mut got)
+    .await
+    .unwrap_err();
+    assert!(
+        err.message.contains("11 objects, 10 were asked for"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn inserts_ahead_of_the_cursor_never_hide_existing_objects() {
+    // 50 new objects before everything read so far after every read: all 250 originals come.
+    let mut dir = Directory::new(250);
+    dir.churn = |live, read| {
+        for i in 0..50 {
+            live.insert(0, format!("new{read:03}-{i:02}"));
+        }
+    };
+    let (result, got) = scan(dir, 100, 1).await;
+    result.unwrap();
+    let originals: Vec<&String> = got.items.iter().filter(|i| i.starts_with('u')).collect();
+    assert_eq!(originals.len(), 250, "every existing object, once");
+}
+
+#[tokio::test]
+async fn deletions_beyond_the_overlap_are_bridged_without_a_gap() {
+    // Pages of 10 overlap by 1; 3 deletions after every read shift each page past 2 objects.
+    let mut dir = Directory::new(200);
+    dir.churn = |live, read| {
+        if read < 20 {
+            live.drain(..3);
+        }
+    };
+    let (result, got) = scan(dir, 10, 1).await;
+    result.unwrap();
+    let deleted: HashSet<String> = ids(0..60).into_iter().collect();
+    let survivors: Vec<String> = ids(0..200)
+        .into_iter()
+        .filter(|i| !deleted.contains(i))
+        .collect();
+    let got_set: HashSet<&String> = got.items.iter().collect();
+    let missing: Vec<&String> = survivors.iter().filter(|i| !got_set.contains(i)).collect();
+    assert!(
+        missing.is_empty(),
+        "lived through the read, not returned: {missing:?}"
+    );
+    let mut sorted = got.items.clone();
+    sorted.sort();
+    assert_eq!(got.items, sorted, "in listing order, each once");
+}
+
+#[tokio::test]
+async fn a_listing_that_outruns_every_read_back_is_an_error_not_a_gap() {
+    let mut dir = Directory::new(2_000);
+    dir.churn = |live, _| {
+        let n = live.len().min(40);
+        live.drain(..n);
+    };
+    let err = scan(dir, 10, 1).await.0.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::ConnectionFailed, "{err}");
+    assert!(
+        err.retryable && err.message.contains("run it again"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_last_page_flag_against_the_total_is_an_error() {
+    let reader: PageReader<String> = Arc::new(|start, _| {
+        Box::pin(async move {
+            Ok(Page {
+                items: vec![format!("m{start}")],
+                total: Some(5),
+                start_index: Some(start),
+                is_last: Some(true),
+            })
+        })
+    });
+    let mut got = Got::default();
+    let err = Scan {
+        reader,
+        count: 1,
+        concurrency: 1,
+        what: "t".into(),
+    }
+    .run(&mut got)
+    .await
+    .unwrap_err();
+    assert!(err.message.contains("says it is the last"), "{err}");
+}

@@ -1,0 +1,484 @@
+//! Users: SCIM records, with product access granted through the default groups.
+//!
+//! A create that SCIM answers 409 adopts the record only when its userName or externalId is the
+//! one asked for, checked here whatever the server's filter returned; anything else is
+//! `already_exists` naming the holder when it can be found.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use connector_api::ops::{
+    OpCreate, OpDelete, OpGet, OpSearch, OpUpdate, RpCreate, RpDelete, RpGet, RpSearch, RpUpdate,
+};
+use connector_api::{
+    AttributeDelta, ConnectorError, ConnectorObject, DeltaChange, ErrorKind, Filter, ObjectSink,
+    Result, special,
+};
+use serde_json::{Value, json};
+
+use crate::config::DeprovisioningMode;
+use crate::listing::{self, Matches, ToSink};
+use crate::mapping::{self, GROUPS, PRODUCT_ACCESS};
+use crate::product_access::{AccessIndex, ProductAccess};
+use crate::scim::ScimClient;
+use crate::scim::client::Created;
+use crate::scim::types::{PatchOperation, User, quote};
+use crate::search::{PageReader, Scan};
+use crate::settings::Settings;
+
+/// The class name.
+pub(crate) const USER: &str = "user";
+
+/// How long a new account may take to get its Atlassian account id (inside the deadline).
+const ACCOUNT_WAIT: Duration = Duration::from_secs(60);
+
+/// The users of one directory.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Users<'a> {
+    /// The directory.
+    pub scim: &'a ScimClient,
+    /// The default groups.
+    pub access: &'a ProductAccess,
+    /// Page size and concurrency.
+    pub settings: &'a Settings,
+}
+
+/// Every attribute a user filter may name.
+fn attribute_names() -> Vec<&'static str> {
+    let mut names: Vec<&str> = mapping::USER_ATTRIBUTES.iter().map(|a| a.name).collect();
+    names.extend([mapping::ACCOUNT_ID, GROUPS, PRODUCT_ACCESS]);
+    names
+}
+
+/// The SCIM pages of users (matching `filter`, if given), joined with `access` when given.
+fn user_pages(
+    scim: ScimClient,
+    filter: Option<String>,
+    access: Option<Arc<AccessIndex>>,
+    deadline: Instant,
+) -> PageReader<ConnectorObject> {
+    Arc::new(move |start, count| {
+        let (scim, filter, access) = (scim.clone(), filter.clone(), access.clone());
+        Box::pin(async move {
+            let list = scim
+                .list_users(filter.as_deref(), start, count, deadline)
+                .await?;
+            listing::scim_page(
+                "user",
+                start,
+                list,
+                |u| u.id.as_deref(),
+                |user| {
+                    let product_access = access
+                        .as_deref()
+                        .map(|index| user.account_id().map(|a| index.of(a)).unwrap_or_default());
+                    mapping::user_object(user, product_access)
+                },
+            )
+        })
+    })
+}
+
+fn partial(uid: &str, what: &str, done: Vec<Value>, missing: Vec<Value>) -> ConnectorError {
+    let first = missing
+        .first()
+        .and_then(|m| m.get("error"))
+        .and_then(|e| e.get("message"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
+    let mut error = ConnectorError::partial_success(
+        format!(
+            "{what} `{uid}`, but {} product-access change(s) failed: {first}",
+            missing.len()
+        ),
+        json!({ "uid": uid, "changes": done }),
+        json!(missing),
+    );
+    error.details["uid"] = json!(uid);
+    error
+}
+
+impl Users<'_> {
+    fn scan(&self, reader: PageReader<ConnectorObject>, page_size: u32) -> Scan<ConnectorObject> {
+        Scan {
+            reader,
+            count: page_size,
+            concurrency: self.settings.concurrency,
+            what: "SCIM users".into(),
+        }
+    }
+
+    /// The users SCIM returns for `attribute eq value` that really have that value (userName
+    /// compared case-insensitively, externalId exactly), in listing order.
+    async fn lookup(
+        &self,
+        attribute: &str,
+        value: &str,
+        deadline: Instant,
+    ) -> Result<Vec<ConnectorObject>> {
+        let (scim_attribute, verify) = match attribute {
+            special::NAME => ("userName", Filter::name(value)),
+            _ => ("externalId", Filter::eq("external_id", value)),
+        };
+        let filter = format!("{scim_attribute} eq {}", quote(value));
+        let reader = user_pages(self.scim.clone(), Some(filter), None, deadline);
+        let mut matches = Matches::of(verify);
+        self.scan(reader, self.settings.page_size)
+            .run(&mut matches)
+            .await?;
+        Ok(matches.found)
+    }
+
+    async fn get_record(&self, uid: &str, deadline: Instant) -> Result<User> {
+        self.scim
+            .get_user(uid, deadline)
+            .await?
+            .ok_or_else(|| ConnectorError::unknown_uid(USER, uid))
+    }
+
+    /// The account id of a SCIM user: from the Atlassian extension, or by re-reading the user
+    /// while the account is being created (a bounded, polite wait).
+    async fn account_id(&self, user: &User, deadline: Instant) -> Result<String> {
+        if let Some(id) = user.account_id() {
+            return Ok(id.to_owned());
+        }
+        let uid = user.id.clone().unwrap_or_default();
+        let until = deadline.min(Instant::now() + ACCOUNT_WAIT);
+        let mut wait = Duration::from_millis(250);
+        while Instant::now() + wait < until {
+            tokio::time::sleep(wait).await;
+            if let Some(id) = self
+                .scim
+                .get_user(&uid, deadline)
+                .await?
+                .as_ref()
+                .and_then(User::account_id)
+            {
+                return Ok(id.to_owned());
+            }
+            wait = (wait * 2).min(Duration::from_secs(5));
+        }
+        Err(ConnectorError::new(
+            ErrorKind::Timeout,
+            format!("SCIM user `{uid}` has no Atlassian account id yet"),
+        )
+        .with_retryable(true))
+    }
+
+    pub(crate) async fn create(&self, op: OpCreate, deadline: Instant) -> Result<RpCreate> {
+        let (user, access) = mapping::new_user(&op)?;
+        let access = match access {
+            Some(names) => self.access.requested(&names)?,
+            None => self.access.all().to_vec(),
+        };
+        let (created, adopted) = match self.scim.create_user(&user, deadline).await? {
+            Created::New(created) => (created, false),
+            Created::Conflict(detail) => (self.adopt(&op, &user, &detail, deadline).await?, true),
+        };
+        let uid = created.id.clone().unwrap_or_default();
+        let what = if adopted {
+            "adopted existing user"
+        } else {
+            "created user"
+        };
+        let account = match self.account_id(&created, deadline).await {
+            Ok(account) => account,
+            Err(e) => {
+                let missing = access
+                    .iter()
+                    .map(|g| json!({ "action": "grant", "group": g, "error": e }))
+                    .collect();
+                return Err(partial(&uid, what, Vec::new(), missing));
+            }
+        };
+        let (done, missing) = self.access.change(&account, &access, &[], deadline).await;
+        if !missing.is_empty() {
+            return Err(partial(&uid, what, done, missing));
+        }
+        Ok(if adopted {
+            RpCreate::adopted(uid)
+        } else {
+            RpCreate::created(uid)
+        })
+    }
+
+    /// Resolves a 409 on create: the record whose userName, else externalId, is the one asked
+    /// for is the same person and is adopted (its attributes set as asked); anything else is
+    /// someone else's.
+    async fn adopt(
+        &self,
+        op: &OpCreate,
+        user: &User,
+        detail: &str,
+        deadline: Instant,
+    ) -> Result<User> {
+        let mut same = self
+            .lookup(special::NAME, &user.user_name, deadline)
+            .await?;
+        if same.is_empty() {
+            if let Some(ext) = user.external_id() {
+                same = self.lookup("external_id", ext, deadline).await?;
+            }
+        }
+        let Some(same) = same.into_iter().next() else {
+            return Err(self.email_taken(user, detail, deadline).await);
+        };
+        let uid = same.uid.as_str().to_owned();
+        let existing = self.get_record(&uid, deadline).await?;
+        let mut update = OpUpdate::new(USER, uid.as_str()).enabled(op.enabled.unwrap_or(true));
+        if !existing.user_name.eq_ignore_ascii_case(&user.user_name) {
+            update = update.rename(&user.user_name);
+        }
+        for (attribute, value) in op
+            .attributes
+            .iter()
+            .filter(|(a, _)| a.as_str() != PRODUCT_ACCESS)
+        {
+            update = update.delta(AttributeDelta::replace(attribute, [value.clone()]));
+        }
+        let (ops, _) = mapping::user_patch(&update, Some(&existing))?;
+        match self.scim.patch_user(&uid, &ops, deadline).await? {
+            Some(user) => Ok(user),
+            None => Err(ConnectorError::already_exists(
+                format!(
+                    "user `{}` exists but vanished while being adopted",
+                    user.user_name
+                ),
+                Some(&uid),
+            )),
+        }
+    }
+
+    /// The 409 left once userName and externalId match nothing: the primary email belongs to
+    /// another person. SCIM cannot filter on emails, but Atlassian userNames are usually
+    /// emails, so the holder is looked up by userName to name its uid; it is not adopted,
+    /// since it is someone else's account.
+    async fn email_taken(&self, user: &User, detail: &str, deadline: Instant) -> ConnectorError {
+        let holder = match user.primary_email() {
+            Some(email) => match self.lookup(special::NAME, email, deadline).await {
+                Ok(found) => found.into_iter().find(|h| {
+                    h.value("email")
+                        .as_ref()
+                        .and_then(Value::as_str)
+                        .is_some_and(|e| e.eq_ignore_ascii_case(email))
+                }),
+                Err(e) => return e,
+            },
+            None => None,
+        };
+        match holder {
+            Some(holder) => ConnectorError::already_exists(
+                format!(
+                    "SCIM refused the user as a duplicate ({detail}): its primary email belongs to the user `{}`",
+                    holder.uid.as_str()
+                ),
+                Some(holder.uid.as_str()),
+            ),
+            None => ConnectorError::already_exists(
+                format!(
+                    "SCIM refused the user as a duplicate of another record ({detail}); no record has this userName or externalId"
+                ),
+                None,
+            ),
+        }
+    }
+
+    /// A user's object, with product access when `wants_access`.
+    async fn object(
+        &self,
+        user: &User,
+        wants_access: bool,
+        deadline: Instant,
+    ) -> Result<ConnectorObject> {
+        let access = match (wants_access, user.account_id()) {
+            (true, Some(account)) => Some(self.access.of(account, deadline).await?),
+            (true, None) => Some(Vec::new()),
+            (false, _) => None,
+        };
+        Ok(mapping::user_object(user, access))
+    }
+
+    pub(crate) async fn get(&self, op: OpGet, deadline: Instant) -> Result<RpGet> {
+        let user = self.get_record(op.uid.as_str(), deadline).await?;
+        let mut object = self
+            .object(
+                &user,
+                wants_access(op.attributes_to_get.as_deref()),
+                deadline,
+            )
+            .await?;
+        if let Some(names) = &op.attributes_to_get {
+            object.retain_attributes(names);
+        }
+        Ok(RpGet::new(object))
+    }
+
+    pub(crate) async fn update(&self, op: OpUpdate, deadline: Instant) -> Result<RpUpdate> {
+        let uid = op.uid.clone();
+        let needs_current = op
+            .deltas
+            .iter()
+            .any(|d| matches!(d.change, DeltaChange::Remove(_)) && d.attribute != PRODUCT_ACCESS);
+        let mut current = if needs_current {
+            Some(self.get_record(uid.as_str(), deadline).await?)
+        } else {
+            None
+        };
+        let (ops, access) = mapping::user_patch(&op, current.as_ref())?;
+        let mut last: BTreeMap<String, bool> = BTreeMap::new();
+        for change in &access {
+            let (values, add) = match change {
+                DeltaChange::Add(v) => (v, true),
+                DeltaChange::Remove(v) | DeltaChange::Replace(v) => (v, false),
+            };
+            let names = mapping::string_list(PRODUCT_ACCESS, &Value::Array(values.clone()))?;
+            if add || matches!(change, DeltaChange::Replace(_)) {
+                // Adding a group the connector does not manage is refused before any change.
+                self.access.requested(&names)?;
+            }
+            for name in names {
+                // Removing a group the connector does not manage is trivially done.
+                if let Ok(group) = self.access.configured(&name) {
+                    last.insert(group, add);
+                }
+            }
+        }
+        if !ops.is_empty() {
+            current = Some(
+                self.scim
+                    .patch_user(uid.as_str(), &ops, deadline)
+                    .await?
+                    .ok_or_else(|| ConnectorError::unknown_uid(USER, uid.as_str()))?,
+            );
+        } else if current.is_none() {
+            current = Some(self.get_record(uid.as_str(), deadline).await?);
+        }
+        if access.is_empty() {
+            return Ok(RpUpdate::new(uid));
+        }
+        let user = current.expect("read or patched above");
+        let account = self.account_id(&user, deadline).await?;
+        let (add, remove) = if access.iter().any(|c| matches!(c, DeltaChange::Replace(_))) {
+            let has: BTreeSet<String> = self
+                .access
+                .of(&account, deadline)
+                .await?
+                .into_iter()
+                .collect();
+            let want = mapping::apply_access(&has, &access);
+            let want: BTreeSet<String> = want
+                .iter()
+                .filter_map(|n| self.access.configured(n).ok())
+                .collect();
+            (
+                want.difference(&has).cloned().collect::<Vec<_>>(),
+                has.difference(&want).cloned().collect::<Vec<_>>(),
+            )
+        } else {
+            // Adds and removes only: the last word on each group wins, whatever its state now.
+            let pick = |want: bool| {
+                last.iter()
+                    .filter(|(_, a)| **a == want)
+                    .map(|(n, _)| n.clone())
+                    .collect::<Vec<_>>()
+            };
+            (pick(true), pick(false))
+        };
+        let (done, missing) = self.access.change(&account, &add, &remove, deadline).await;
+        if !missing.is_empty() {
+            let what = if ops.is_empty() {
+                "updated nothing in SCIM for"
+            } else {
+                "updated user"
+            };
+            return Err(partial(uid.as_str(), what, done, missing));
+        }
+        Ok(RpUpdate::new(uid))
+    }
+
+    pub(crate) async fn delete(&self, op: OpDelete, deadline: Instant) -> Result<RpDelete> {
+        let uid = op.uid.as_str();
+        let found = match self.settings.deprovisioning {
+            DeprovisioningMode::Deactivate => {
+                let ops = [PatchOperation::replace("active", json!(false))];
+                self.scim.patch_user(uid, &ops, deadline).await?.is_some()
+            }
+            DeprovisioningMode::Delete => self.scim.delete_user(uid, deadline).await?,
+        };
+        if found {
+            Ok(RpDelete::new())
+        } else {
+            Err(ConnectorError::unknown_uid(USER, uid))
+        }
+    }
+
+    pub(crate) async fn search(
+        &self,
+        op: OpSearch,
+        sink: &mut dyn ObjectSink,
+        deadline: Instant,
+    ) -> Result<RpSearch> {
+        let filter = op.filter.as_ref();
+        if let Some(f) = filter {
+            listing::check_filter_attributes(f, USER, &attribute_names())?;
+        }
+        let wants_access = wants_access(op.attributes_to_get.as_deref());
+        let attributes = op.attributes_to_get.as_deref();
+        let mut out = ToSink::new(sink, filter, attributes);
+        if let Some(uid) = listing::required_uid(filter) {
+            let found = listing::unless_unknown(self.scim.get_user(uid, deadline).await)?;
+            if let Some(user) = found {
+                let object = self.object(&user, wants_access, deadline).await?;
+                let _ = out.deliver(vec![object]);
+            }
+            return Ok(RpSearch::new(out.sent, true));
+        }
+        let page_size = op
+            .page_size
+            .unwrap_or(self.settings.page_size)
+            .clamp(1, self.settings.page_size);
+        // userName and externalId are asked of SCIM, and what it answers is checked here.
+        let asked = filter.and_then(|f| {
+            let by = |attribute: &'static str| {
+                f.required_eq(attribute)
+                    .and_then(Value::as_str)
+                    .map(|v| (attribute, v))
+            };
+            by(special::NAME).or_else(|| by("external_id"))
+        });
+        let Some((attribute, value)) = asked else {
+            let index = match wants_access {
+                true => Some(Arc::new(self.access.index(deadline).await?)),
+                false => None,
+            };
+            let reader = user_pages(self.scim.clone(), None, index, deadline);
+            let scanned = self.scan(reader, page_size).run(&mut out).await?;
+            return Ok(RpSearch::new(out.sent, scanned.complete));
+        };
+        let mut objects = Vec::new();
+        for object in self.lookup(attribute, value, deadline).await? {
+            let mut object = object;
+            if let (true, Some(account)) = (wants_access, object.value(mapping::ACCOUNT_ID)) {
+                let account = account.as_str().unwrap_or_default().to_owned();
+                let access = self.access.of(&account, deadline).await?;
+                object
+                    .attributes
+                    .insert(PRODUCT_ACCESS.into(), json!(access));
+            } else if wants_access {
+                object.attributes.insert(PRODUCT_ACCESS.into(), json!([]));
+            }
+            objects.push(object);
+        }
+        objects.retain(|o| filter.is_none_or(|f| listing::matches(f, o)));
+        out.announce(objects.len() as u64);
+        let complete = out.deliver(objects).is_continue();
+        Ok(RpSearch::new(out.sent, complete))
+    }
+}
+
+/// Whether the attributes asked for include product access (all defaults do).
+fn wants_access(attributes: Option<&[String]>) -> bool {
+    attributes.is_none_or(|a| a.iter().any(|n| n == PRODUCT_ACCESS))
+}
