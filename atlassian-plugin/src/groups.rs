@@ -197,7 +197,7 @@ impl Groups<'_> {
         else {
             let reader = group_pages(self.scim.clone(), None, deadline);
             let scanned = self.scan(reader, page_size).run(&mut out).await?;
-            return Ok(RpSearch::new(out.sent, scanned.complete));
+            return Ok(listing::reply(out.sent, scanned));
         };
         let mut objects = self.named(name, deadline).await?;
         objects.retain(|o| filter.is_none_or(|f| listing::matches(f, o)));

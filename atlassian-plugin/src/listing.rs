@@ -78,6 +78,17 @@ pub(crate) fn required_uid(filter: Option<&Filter>) -> Option<&str> {
     filter?.required_eq(special::UID).and_then(Value::as_str)
 }
 
+/// The reply of a search that scanned a listing: its first total is an estimate when the
+/// totals changed during the read.
+pub(crate) fn reply(sent: u64, scanned: crate::search::Scanned) -> connector_api::ops::RpSearch {
+    let reply = connector_api::ops::RpSearch::new(sent, scanned.complete);
+    if scanned.total_changed {
+        reply.with_estimated_total()
+    } else {
+        reply
+    }
+}
+
 /// A get by uid for a search: a uid that names no resource finds nothing.
 pub(crate) fn unless_unknown<T>(found: Result<Option<T>>) -> Result<Option<T>> {
     match found {

@@ -455,7 +455,7 @@ impl Users<'_> {
             };
             let reader = user_pages(self.scim.clone(), None, index, deadline);
             let scanned = self.scan(reader, page_size).run(&mut out).await?;
-            return Ok(RpSearch::new(out.sent, scanned.complete));
+            return Ok(listing::reply(out.sent, scanned));
         };
         let mut objects = Vec::new();
         for object in self.lookup(attribute, value, deadline).await? {

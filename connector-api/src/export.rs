@@ -241,7 +241,9 @@ pub(crate) fn dispatch<C: Connector>(
             };
             let reply = c.search(ctx, op, &mut sink)?;
             // The sink knows what really crossed; the author's counters cannot disagree with it.
-            Ok(RpSearch::new(sink.count, reply.complete && !sink.stopped))
+            let mut checked = RpSearch::new(sink.count, reply.complete && !sink.stopped);
+            checked.total_is_estimate = reply.total_is_estimate;
+            Ok(checked)
         }),
         PANIC_PROBE_OPERATION => {
             PROBING.with(|p| p.set(true));
@@ -281,6 +283,7 @@ fn run<O: Operation>(
             ),
         ));
     }
+    envelope.request.check_addressable()?;
     let ctx = Context::new(
         envelope.timeout_ms.map(Duration::from_millis),
         envelope.log_level.unwrap_or(LogLevel::Trace),

@@ -26,6 +26,27 @@ pub trait Operation: Serialize + DeserializeOwned {
     fn class(&self) -> Option<&ObjectClass> {
         None
     }
+
+    /// The object the request addresses, for operations on one object.
+    fn uid(&self) -> Option<&Uid> {
+        None
+    }
+
+    /// Refuses a request no connector can serve: an empty uid names no object (and would
+    /// become the collection's URL in a target's API). Both sides check it at the boundary.
+    fn check_addressable(&self) -> crate::Result<()> {
+        match (self.uid(), self.class()) {
+            (Some(uid), class) if uid.as_str().is_empty() => {
+                let mut error = crate::ConnectorError::unknown_uid(
+                    class.map_or("object", ObjectClass::as_str),
+                    "",
+                );
+                error.details["reason"] = serde_json::json!("an empty uid names no object");
+                Err(error)
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Every operation name, in the order a guide lists them.
@@ -230,6 +251,9 @@ impl Operation for OpGet {
     const NAME: &'static str = "get";
     type Reply = RpGet;
     class_op!(OpGet);
+    fn uid(&self) -> Option<&Uid> {
+        Some(&self.uid)
+    }
 }
 
 /// The reply to [`OpGet`].
@@ -301,6 +325,9 @@ impl Operation for OpUpdate {
     const NAME: &'static str = "update";
     type Reply = RpUpdate;
     class_op!(OpUpdate);
+    fn uid(&self) -> Option<&Uid> {
+        Some(&self.uid)
+    }
 }
 
 /// The reply to [`OpUpdate`]: the object's uid, which some targets change on rename.
@@ -342,6 +369,9 @@ impl Operation for OpDelete {
     const NAME: &'static str = "delete";
     type Reply = RpDelete;
     class_op!(OpDelete);
+    fn uid(&self) -> Option<&Uid> {
+        Some(&self.uid)
+    }
 }
 
 /// The reply to [`OpDelete`].
@@ -410,6 +440,13 @@ impl Operation for OpSearch {
 }
 
 /// The reply to [`OpSearch`], after the last batch.
+///
+/// **Completeness.** A search that returns `Ok` with `complete: true` claims it delivered every
+/// object that matches. When it announced a total ([`crate::ObjectSink::total`]), the host
+/// holds it to that total: fewer objects than announced fail the search as incomplete, unless
+/// the reply marks the total as an estimate (`total_is_estimate`, for targets whose counts
+/// are approximate or changed while they were read). A connector that cannot prove a read
+/// complete returns an error (`connection_failed`, retryable) instead of a short success.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
 pub struct RpSearch {
@@ -417,11 +454,24 @@ pub struct RpSearch {
     pub count: u64,
     /// `false` when the host stopped the search early.
     pub complete: bool,
+    /// Whether the total announced was an estimate, which the objects sent may fall short of.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub total_is_estimate: bool,
 }
 
 impl RpSearch {
     /// A search that sent `count` objects; `complete` is false when the host stopped it.
     pub fn new(count: u64, complete: bool) -> Self {
-        RpSearch { count, complete }
+        RpSearch {
+            count,
+            complete,
+            total_is_estimate: false,
+        }
+    }
+
+    /// Marks the total announced as an estimate: fewer objects than it are no error.
+    pub fn with_estimated_total(mut self) -> Self {
+        self.total_is_estimate = true;
+        self
     }
 }

@@ -91,6 +91,8 @@ pub(crate) struct Scanned {
     pub read: u64,
     /// `false` when the receiver stopped the scan.
     pub complete: bool,
+    /// Whether the totals the pages announced differed: the first one was an estimate.
+    pub total_changed: bool,
 }
 
 /// A paged read of one listing.
@@ -141,6 +143,16 @@ struct Progress {
     furthest: u64,
     announced: bool,
     stalls: u32,
+}
+
+impl Progress {
+    fn scanned(&self, complete: bool) -> Scanned {
+        Scanned {
+            read: self.seen.len() as u64,
+            complete,
+            total_changed: self.min_total != self.max_total,
+        }
+    }
 }
 
 impl<T: Keyed + Send + 'static> Scan<T> {
@@ -242,10 +254,7 @@ impl<T: Keyed + Send + 'static> Scan<T> {
                 progress.stalls = 0;
             }
             if !fresh.is_empty() && out.push(fresh).is_break() {
-                return Ok(Scanned {
-                    read: progress.seen.len() as u64,
-                    complete: false,
-                });
+                return Ok(progress.scanned(false));
             }
             if at_end {
                 let read = progress.seen.len() as u64;
@@ -255,10 +264,7 @@ impl<T: Keyed + Send + 'static> Scan<T> {
                     );
                     return Err(self.inconsistent(why, start, &progress));
                 }
-                return Ok(Scanned {
-                    read,
-                    complete: true,
-                });
+                return Ok(progress.scanned(true));
             }
             next = start + (n - overlap(n)).max(1);
             guess = n.max(1);

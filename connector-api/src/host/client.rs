@@ -167,6 +167,7 @@ impl ConnectorClient {
         options: &CallOptions,
     ) -> Result<O::Reply> {
         self.check_capability(O::NAME, op.class().map(ObjectClass::as_str), op)?;
+        op.check_addressable()?;
         let reply = self.cross(O::NAME, op, options, None)?;
         decode_reply(O::NAME, &reply)
     }
@@ -212,6 +213,11 @@ impl ConnectorClient {
     }
 
     /// Runs a search, handing batches and the announced total to `on_event` in order.
+    ///
+    /// A search the connector calls complete is checked against the total it announced:
+    /// fewer objects than announced (unless the connector marked the total as an estimate)
+    /// fail with `connection_failed`, retryable, after the objects were handed over, so that
+    /// a short read is never taken for a whole one. See [`RpSearch`].
     pub fn search_stream(
         &self,
         op: &OpSearch,
@@ -219,8 +225,32 @@ impl ConnectorClient {
         mut on_event: impl FnMut(SearchEvent) -> ControlFlow<()> + Send,
     ) -> Result<RpSearch> {
         self.check_capability(OpSearch::NAME, Some(op.class.as_str()), op)?;
-        let reply = self.cross(OpSearch::NAME, op, options, Some(&mut on_event))?;
-        decode_reply(OpSearch::NAME, &reply)
+        let (mut announced, mut received) = (None::<u64>, 0u64);
+        let mut counting = |event: SearchEvent| {
+            match &event {
+                SearchEvent::Total(total) => {
+                    announced.get_or_insert(*total);
+                }
+                SearchEvent::Objects(batch) => received += batch.len() as u64,
+            }
+            on_event(event)
+        };
+        let reply = self.cross(OpSearch::NAME, op, options, Some(&mut counting))?;
+        let reply: RpSearch = decode_reply(OpSearch::NAME, &reply)?;
+        match announced {
+            Some(total) if reply.complete && !reply.total_is_estimate && received < total => {
+                Err(ConnectorError::new(
+                    ErrorKind::ConnectionFailed,
+                    format!(
+                        "the search is incomplete: the connector announced {total} objects and called the search complete, but {received} arrived"
+                    ),
+                )
+                .with_details(serde_json::json!({
+                    "announced": total, "received": received, "incomplete": true,
+                })))
+            }
+            _ => Ok(reply),
+        }
     }
 
     /// Runs a search and collects every object. Only for small results; prefer

@@ -38,6 +38,14 @@ pub enum CliError {
     /// The command ran and found failures (exit 1); the output already says which.
     #[error("{0}")]
     Failed(String),
+    /// A signal ended the command (exit 128 + the signal: 130 for SIGINT, 143 for SIGTERM).
+    #[error("{message}")]
+    Interrupted {
+        /// The exit code.
+        code: u8,
+        /// What was done before it.
+        message: String,
+    },
 }
 
 impl CliError {
@@ -63,6 +71,10 @@ impl CliError {
             CliError::ConfigFile(_) | CliError::Usage(_) => {
                 eprintln!("error: {self}");
                 ExitCode::from(2)
+            }
+            CliError::Interrupted { code, message } => {
+                eprintln!("{message}");
+                ExitCode::from(*code)
             }
         }
     }

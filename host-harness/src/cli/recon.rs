@@ -4,9 +4,11 @@
 use std::io::{BufWriter, IsTerminal, Write};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use connector_api::host::{CallOptions, SearchEvent};
+use connector_api::host::{CallOptions, CancelToken, SearchEvent};
 use connector_api::ops::OpSearch;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -67,19 +69,61 @@ fn progress(to_terminal: bool) -> ProgressBar {
     bar
 }
 
-/// Streams every object of the class to `out` (or stdout).
+/// SIGINT and SIGTERM during a read: noticed, the read cancelled, the exit code chosen.
+struct Interrupts {
+    int: Arc<AtomicBool>,
+    term: Arc<AtomicBool>,
+}
+
+impl Interrupts {
+    fn watch() -> Interrupts {
+        let (int, term) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicBool::new(false)),
+        );
+        // Without the handlers, a signal ends the process as it always does.
+        let _ = signal_hook::flag::register(signal_hook::consts::SIGINT, int.clone());
+        let _ = signal_hook::flag::register(signal_hook::consts::SIGTERM, term.clone());
+        Interrupts { int, term }
+    }
+
+    /// The signal received, and its exit code.
+    fn received(&self) -> Option<(&'static str, u8)> {
+        if self.int.load(Ordering::Relaxed) {
+            Some(("SIGINT", 130))
+        } else if self.term.load(Ordering::Relaxed) {
+            Some(("SIGTERM", 143))
+        } else {
+            None
+        }
+    }
+}
+
+/// `<out>.partial`: where a read writes until it is known complete.
+pub fn partial_path(out: &Path) -> PathBuf {
+    let mut name = out.as_os_str().to_owned();
+    name.push(".partial");
+    PathBuf::from(name)
+}
+
+/// Streams every object of the class to `out` (or stdout). A file is written as
+/// `<out>.partial` and renamed to `out` only once the read is complete; a failed or
+/// interrupted read leaves the `.partial` file and says so.
 pub fn reconcile(args: &ReconArgs) -> Result<ReconSummary, CliError> {
     let library = plugin::load(&args.plugin)?;
     let config = plugin::read_config(&args.config)?;
     let client = library.open(&config)?;
     let mut expected = args.expected.as_deref().map(Expected::read).transpose()?;
-    let sink: Box<dyn Write + Send> = match &args.out {
+    let partial = args.out.as_deref().map(partial_path);
+    let sink: Box<dyn Write + Send> = match &partial {
         Some(path) => Box::new(
             std::fs::File::create(path)
                 .map_err(|e| CliError::Usage(format!("{}: cannot write: {e}", path.display())))?,
         ),
         None => Box::new(std::io::stdout()),
     };
+    let interrupts = Interrupts::watch();
+    let cancel = CancelToken::new();
     let mut out = BufWriter::with_capacity(1 << 16, sink);
     let bar = progress(std::io::stderr().is_terminal());
     let started = Instant::now();
@@ -88,10 +132,22 @@ pub fn reconcile(args: &ReconArgs) -> Result<ReconSummary, CliError> {
         op = op.page_size(p);
     }
     let (mut objects, mut total, mut write_error) = (0u64, None, None);
-    let reply = client.search_stream(
-        &op,
-        &CallOptions::default().with_timeout(args.timeout),
-        |event| {
+    let reading = AtomicBool::new(true);
+    let reply = std::thread::scope(|scope| {
+        // Signals are noticed within 50 ms, even while a request is in flight.
+        scope.spawn(|| {
+            while reading.load(Ordering::Relaxed) {
+                if interrupts.received().is_some() {
+                    cancel.cancel();
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        });
+        let options = CallOptions::default()
+            .with_timeout(args.timeout)
+            .with_cancel(cancel.clone());
+        let reply = client.search_stream(&op, &options, |event| {
             match event {
                 SearchEvent::Total(n) => {
                     total = Some(n);
@@ -118,13 +174,41 @@ pub fn reconcile(args: &ReconArgs) -> Result<ReconSummary, CliError> {
                 _ => {}
             }
             ControlFlow::Continue(())
-        },
-    );
+        });
+        reading.store(false, Ordering::Relaxed);
+        reply
+    });
     bar.finish_and_clear();
+    let left = |what: String| match &partial {
+        Some(path) => format!("{what}; the objects read so far are in {}", path.display()),
+        None => what,
+    };
+    if let Some((signal, code)) = interrupts.received() {
+        let _ = out.flush();
+        return Err(CliError::Interrupted {
+            code,
+            message: left(format!(
+                "recon interrupted by {signal} after {objects} {} objects; the read is incomplete",
+                args.class
+            )),
+        });
+    }
     if let Some(e) = write_error {
         return Err(CliError::Io(e));
     }
-    let reply = reply?;
+    let reply = match reply {
+        Ok(reply) => reply,
+        Err(e) => {
+            let _ = out.flush();
+            if partial.is_some() {
+                eprintln!(
+                    "{}",
+                    left(format!("the read failed after {objects} objects"))
+                );
+            }
+            return Err(e.into());
+        }
+    };
     // Missing means absent from a complete read: an incomplete one proves nothing.
     if let Some(expected) = expected.as_mut().filter(|_| reply.complete) {
         for finding in expected.missing() {
@@ -136,6 +220,10 @@ pub fn reconcile(args: &ReconArgs) -> Result<ReconSummary, CliError> {
         }
     }
     out.flush()?;
+    drop(out);
+    if let (Some(partial), Some(out), true) = (&partial, &args.out, reply.complete) {
+        std::fs::rename(partial, out)?;
+    }
     Ok(ReconSummary {
         objects,
         total,

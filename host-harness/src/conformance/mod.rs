@@ -1,7 +1,7 @@
 //! The conformance suite: one suite, any connector, driven only through the real ABI.
 //!
 //! Checks live one file per area (`boundary`, `connection`, `schema`, `lifecycle`,
-//! `membership`, `search`, `resilience`, `hygiene`); each is named, gated on what the manifest
+//! `membership`, `search`, `resilience`, `completeness`, `hygiene`); each is named, gated on what the manifest
 //! declares (a skip says which capability is missing), and timed. [`run`] executes them in order
 //! and always runs the cleanup, even after failures.
 //!
@@ -10,6 +10,7 @@
 
 pub mod boundary;
 pub mod check;
+pub mod completeness;
 pub mod connection;
 pub mod hygiene;
 pub mod lifecycle;
@@ -373,6 +374,7 @@ pub fn all_checks(manifest: &Manifest) -> Vec<Check> {
     checks.extend(membership::checks());
     checks.extend(search::checks(manifest));
     checks.extend(resilience::checks());
+    checks.extend(completeness::checks());
     checks
 }
 

@@ -128,6 +128,64 @@ pub fn checks() -> Vec<Check> {
                 .into()),
             }
         }),
+        Check::new("resilience.adoption_verified", |ctx| {
+            let Some((_, faults)) = target(ctx) else {
+                return Ok(no_faults());
+            };
+            let Some(class) = ctx.classes_with("create").into_iter().find(|c| {
+                ctx.suite.classes.contains_key(c) && ctx.classes_with("search").contains(c)
+            }) else {
+                return Ok(Outcome::skip(
+                    "no class with `create`, `search` and a suite sample",
+                ));
+            };
+            let everyone = |ctx: &Ctx| {
+                ctx.client
+                    .search_all(&OpSearch::new(class.as_str()))
+                    .map_err(|e| e.to_string())
+            };
+            let before = everyone(ctx)?;
+            let op = ctx.sample(&class).ok_or("no sample")?;
+            // The create is refused as a duplicate, and the lookup that follows gets every
+            // object, whatever it asked: the connector must adopt none of them.
+            faults.set_faults(FaultPlan {
+                seed: 1,
+                rules: vec![
+                    FaultRule::new(FaultKind::Conflict, 0.0)
+                        .on(&[RouteClass::ScimWrite, RouteClass::SiteWrite])
+                        .first(1),
+                    FaultRule::new(FaultKind::IgnoredFilter, 1.0),
+                ],
+                rate_limit: None,
+            });
+            let outcome = ctx.client.create(&op);
+            faults.clear();
+            if let Ok(reply) = &outcome {
+                ctx.track(&class, &reply.uid);
+            }
+            let after = everyone(ctx)?;
+            ensure(after == before, || {
+                let changed = after.iter().filter(|a| !before.contains(a)).count();
+                format!(
+                    "{changed} existing {class} object(s) changed after a 409 whose lookup ignored its filter"
+                )
+            })?;
+            match outcome {
+                Err(e) => {
+                    ctx.record_error(&e);
+                    Ok(Outcome::pass(format!(
+                        "a 409 with a lookup that returned all {} objects answered `{}`; none was written",
+                        before.len(),
+                        e.kind
+                    )))
+                }
+                Ok(reply) => Err(format!(
+                    "a create answered 409, none of the objects the lookup returned is the one asked for, yet it succeeded ({}, adopted: {})",
+                    reply.uid, reply.adopted
+                )
+                .into()),
+            }
+        }),
         Check::new("resilience.credentials_mapped", |ctx| {
             let cases: Vec<_> = ctx
                 .suite

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 
 use crate::common::{Sim, atlassian};
 use connector_api::host::ConnectorClient;
-use connector_api::ops::OpSearch;
-use connector_api::{ErrorKind, Filter};
+use connector_api::ops::{OpCreate, OpDelete, OpGet, OpSearch, OpUpdate};
+use connector_api::{AttributeDelta, ErrorKind, Filter};
 use host_harness::sim::SimConfig;
 use host_harness::sim::faults::{FaultKind, FaultPlan, FaultRule, Listing};
 use serde_json::{Value, json};
@@ -183,4 +183,179 @@ fn lookups_check_what_a_server_that_ignores_the_filter_returns() {
         none.is_empty(),
         "no match is no match, whatever the server returned"
     );
+}
+
+/// Requests the simulator received on `route`, by outcome.
+fn received(s: &Sim, route: &str) -> u64 {
+    s.requests()["routes"][route]
+        .as_object()
+        .map_or(0, |by| by.values().filter_map(Value::as_u64).sum())
+}
+
+#[test]
+fn a_409_whose_lookup_ignores_the_filter_never_writes_to_a_stranger() {
+    let s = sim();
+    let c = atlassian(&s, json!({}));
+    let stranger = c
+        .create(&OpCreate::new("user", "ada@acme.com").attr("email", "shared@acme.com"))
+        .unwrap();
+    let before = c
+        .get(&OpGet::new("user", stranger.uid.clone()))
+        .unwrap()
+        .object;
+    with_fault(&s, FaultRule::new(FaultKind::IgnoredFilter, 1.0));
+    let patches = received(&s, "PATCH /scim/directory/{directoryId}/Users/{id}");
+    let err = c
+        .create(
+            &OpCreate::new("user", "newhire@acme.com")
+                .attr("email", "shared@acme.com")
+                .attr("external_id", "E-NEW"),
+        )
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::AlreadyExists, "{err}");
+    assert_eq!(
+        received(&s, "PATCH /scim/directory/{directoryId}/Users/{id}"),
+        patches,
+        "no record was written"
+    );
+    s.set_faults(FaultPlan::default());
+    let after = c
+        .get(&OpGet::new("user", stranger.uid.clone()))
+        .unwrap()
+        .object;
+    assert_eq!(after, before, "the stranger is untouched");
+    // The same person (same userName, any case) is still adopted through the ignoring lookup.
+    with_fault(&s, FaultRule::new(FaultKind::IgnoredFilter, 1.0));
+    let again = c
+        .create(&OpCreate::new("user", "ADA@acme.com").attr("email", "shared@acme.com"))
+        .unwrap();
+    assert!(again.adopted);
+    assert_eq!(again.uid, stranger.uid);
+    // A group name SCIM refuses (a site group) is not adopted onto some other group.
+    let team = c
+        .create(&OpCreate::new("group", "team-idhub-verify"))
+        .unwrap();
+    let group_patches = received(&s, "PATCH /scim/directory/{directoryId}/Groups/{id}");
+    let err = c
+        .create(
+            &OpCreate::new("group", "jira-software-users")
+                .attr("members", json!([stranger.uid.as_str()])),
+        )
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::AlreadyExists, "{err}");
+    assert_eq!(
+        received(&s, "PATCH /scim/directory/{directoryId}/Groups/{id}"),
+        group_patches
+    );
+    let adopted = c
+        .create(&OpCreate::new("group", "TEAM-idhub-verify"))
+        .unwrap();
+    assert!(adopted.adopted);
+    assert_eq!(adopted.uid, team.uid);
+}
+
+#[test]
+fn uids_that_are_not_one_resource_never_become_urls() {
+    let s = sim();
+    let c = atlassian(&s, json!({}));
+    let calls = || s.requests()["total"].as_u64().unwrap();
+    let before = calls();
+    for uid in ["..", ".", "a/b", "..\\x", "\u{7}"] {
+        for class in ["user", "group"] {
+            let err = c.delete(&OpDelete::new(class, uid)).unwrap_err();
+            assert_eq!(err.kind, ErrorKind::UnknownUid, "{class} {uid:?}: {err}");
+            let err = c.get(&OpGet::new(class, uid)).unwrap_err();
+            assert_eq!(err.kind, ErrorKind::UnknownUid, "{class} {uid:?}: {err}");
+            let update = OpUpdate::new(class, uid)
+                .delta(AttributeDelta::replace("external_id", [json!("x")]));
+            let err = c.update(&update).unwrap_err();
+            assert_eq!(err.kind, ErrorKind::UnknownUid, "{class} {uid:?}: {err}");
+            let found = c
+                .search_all(&OpSearch::new(class).filter(Filter::uid(uid)))
+                .unwrap();
+            assert!(found.is_empty(), "{class} {uid:?}");
+        }
+    }
+    assert_eq!(calls(), before, "no request was sent for any of them");
+    // The empty uid is refused by the SDK on the host's side, before the library is called.
+    let err = c.delete(&OpDelete::new("user", "")).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::UnknownUid, "{err}");
+    // ...and by the SDK's guard in the library, for a host that sends the JSON itself.
+    let err = c
+        .call_unchecked(
+            "delete",
+            &json!({"class": "user", "uid": ""}),
+            &Default::default(),
+        )
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::UnknownUid, "{err}");
+    assert_eq!(calls(), before);
+}
+
+#[test]
+fn duplicate_product_access_values_become_one_grant_each() {
+    let s = sim();
+    let c = atlassian(&s, json!({}));
+    let grants = || received(&s, "POST /rest/api/3/group/user");
+    let before = grants();
+    let copies: Vec<Value> = (0..200)
+        .map(|i| {
+            json!(if i % 2 == 0 {
+                "jira-software-users"
+            } else {
+                "JIRA-SOFTWARE-USERS"
+            })
+        })
+        .collect();
+    let created = c
+        .create(
+            &OpCreate::new("user", "dup@acme.com")
+                .attr("email", "dup@acme.com")
+                .attr("product_access", json!(copies)),
+        )
+        .unwrap();
+    assert_eq!(
+        grants() - before,
+        1,
+        "one grant for one group, however often it is named"
+    );
+    let too_many: Vec<Value> = (0..1_001).map(|_| json!("confluence-users")).collect();
+    let err = c
+        .update(
+            &OpUpdate::new("user", created.uid)
+                .delta(AttributeDelta::add("product_access", too_many)),
+        )
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::InvalidAttributeValue, "{err}");
+    assert_eq!(err.attribute(), Some("product_access"), "{err}");
+}
+
+#[test]
+fn the_host_refuses_a_search_announced_longer_than_it_was() {
+    let library = connector_tests::load(&connector_tests::broken_connector());
+    let c = library
+        .open(&json!({"api_token": "broken-fixture-token", "overstate_total": 5}))
+        .unwrap();
+    for i in 0..3 {
+        c.create(&OpCreate::new("user", &format!("u{i}"))).unwrap();
+    }
+    let err = c.search_all(&OpSearch::new("user")).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::ConnectionFailed, "{err}");
+    assert!(
+        err.message.contains("announced 8") && err.message.contains("3 arrived"),
+        "{err}"
+    );
+    // Stopped early by the host, a search is not held to its total.
+    let mut first = None;
+    let reply = c
+        .search_with(
+            &OpSearch::new("user").page_size(1),
+            &Default::default(),
+            |batch| {
+                first = batch.into_iter().next();
+                std::ops::ControlFlow::Break(())
+            },
+        )
+        .unwrap();
+    assert!(!reply.complete && first.is_some());
 }

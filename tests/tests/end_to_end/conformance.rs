@@ -60,8 +60,19 @@ fn the_atlassian_plugin_passes_against_the_simulator() {
         "resilience.retry_after_honoured",
         "resilience.server_errors_retried",
         "resilience.lost_create_not_duplicated",
+        "resilience.adoption_verified",
         "resilience.credentials_mapped",
         "resilience.dead_endpoint_fails_fast",
+        "completeness.short_pages",
+        "completeness.ignored_start_index",
+        "completeness.total_too_low",
+        "completeness.total_too_high",
+        "completeness.total_huge",
+        "completeness.inserts_during_the_read",
+        "completeness.missing_ids",
+        "completeness.oversized_page",
+        "completeness.ignored_filter",
+        "completeness.empty_pages",
         "hygiene.cleanup",
         "hygiene.no_secret_leaked",
     ] {
@@ -90,7 +101,9 @@ fn the_example_connector_passes_its_suite() {
     // Only what the in-memory target cannot do is skipped, and each skip says why.
     for c in report.checks.iter().filter(|c| c.status == Status::Skip) {
         assert!(
-            c.name.starts_with("resilience.") || c.name == "connection.bad_credentials_named",
+            c.name.starts_with("resilience.")
+                || c.name.starts_with("completeness.")
+                || c.name == "connection.bad_credentials_named",
             "{}: {}",
             c.name,
             c.reason

@@ -19,6 +19,7 @@ mod load;
 mod loading;
 mod memory_connector;
 mod panics;
+mod recon_integrity;
 mod secrets;
 mod sim_faults;
 mod sim_scim;

@@ -104,6 +104,9 @@ pub enum FaultKind {
     /// 400 whose body repeats the request's credentials, raw and decoded, as a hostile or
     /// careless server might; nothing is applied.
     EchoCredentials,
+    /// 409 in the API's shape, nothing applied: as when another record holds a unique value
+    /// of the request (an email, a name).
+    Conflict,
     /// Listings: pages after the first hold at most `limit` objects (default 10), as RFC 7644
     /// §3.4.2.4 allows.
     ShortPages,
@@ -147,6 +150,7 @@ impl FaultKind {
             FaultKind::HtmlBody => "html_body",
             FaultKind::Redirect => "redirect",
             FaultKind::EchoCredentials => "echo_credentials",
+            FaultKind::Conflict => "conflict",
             FaultKind::ShortPages => "short_pages",
             FaultKind::IgnoredStartIndex => "ignored_start_index",
             FaultKind::TotalTooLow => "total_too_low",
@@ -633,6 +637,14 @@ pub async fn layer(
             100.0,
             0.0,
             Duration::from_secs(rule.retry_after_secs),
+        ),
+        FaultKind::Conflict => family_error(
+            &path,
+            SimError {
+                status: 409,
+                scim_type: Some("uniqueness"),
+                detail: "A resource with a unique value of this request already exists".into(),
+            },
         ),
         FaultKind::ServerError => family_error(
             &path,
