@@ -12,10 +12,10 @@ use crate::config::AtlassianConfig;
 use crate::credentials::Credential;
 use crate::http::governor::Governor;
 use crate::http::{Api, Auth, Endpoint, Http};
-use crate::redact::Redactor;
 use crate::scim::ScimClient;
 use crate::settings::Settings;
 use crate::site::{ConfluenceClient, JiraClient};
+use connector_api::redact::Redactor;
 
 /// The API clients of one connector.
 #[derive(Debug)]
@@ -32,16 +32,14 @@ pub(crate) struct Clients {
 impl Clients {
     /// The clients of `config`, whose `settings` were validated.
     pub(crate) fn open(config: &AtlassianConfig, settings: &Settings) -> Result<Clients> {
-        let basic = format!(
-            "{}:{}",
-            settings.admin_email,
-            config.account_security_api_key.expose()
+        // The SDK redacts at the boundary too; this one cleans server text before it is cut.
+        let redactor = Redactor::new(
+            &[
+                config.directory_api_key.expose().to_owned(),
+                config.account_security_api_key.expose().to_owned(),
+            ],
+            std::slice::from_ref(&settings.admin_email),
         );
-        let redactor = Redactor::new([
-            config.directory_api_key.expose().to_owned(),
-            config.account_security_api_key.expose().to_owned(),
-            basic,
-        ]);
         let http = Arc::new(Http::new(
             settings.request_timeout,
             settings.retry_budget,
@@ -78,7 +76,10 @@ impl Clients {
     }
 
     /// `error` with every secret removed: what may leave the connector.
-    pub(crate) fn clean_error(&self, error: ConnectorError) -> ConnectorError {
-        self.http.redactor().clean_error(error)
+    pub(crate) fn clean_error(&self, mut error: ConnectorError) -> ConnectorError {
+        let redactor = self.http.redactor();
+        error.message = redactor.clean(&error.message).into_owned();
+        redactor.value(&mut error.details);
+        error
     }
 }

@@ -168,16 +168,32 @@ impl AtlassianConfig {
             "directory_id",
             "must not be empty",
         );
-        problems.check(
-            !self.account_security_api_key.is_blank(),
-            "account_security_api_key",
-            format!("must not be empty: {}", Credential::SiteToken.renew()),
-        );
-        problems.check(
-            !self.directory_api_key.is_blank(),
-            "directory_api_key",
-            format!("must not be empty: {}", Credential::DirectoryKey.renew()),
-        );
+        for (field, key, credential) in [
+            (
+                "account_security_api_key",
+                &self.account_security_api_key,
+                Credential::SiteToken,
+            ),
+            (
+                "directory_api_key",
+                &self.directory_api_key,
+                Credential::DirectoryKey,
+            ),
+        ] {
+            let length = key.expose().trim().chars().count();
+            if length == 0 {
+                problems.push(field, format!("must not be empty: {}", credential.renew()));
+            } else if length < MIN_KEY_LENGTH {
+                // No Atlassian key is this short: a truncated paste, or a placeholder.
+                problems.push(
+                    field,
+                    format!(
+                        "is {length} characters long; Atlassian keys have at least {MIN_KEY_LENGTH} (a truncated paste?): {}",
+                        credential.renew()
+                    ),
+                );
+            }
+        }
         let mut listed = HashSet::new();
         for (i, name) in self.default_group_names.iter().enumerate() {
             problems.check(
@@ -235,6 +251,9 @@ impl AtlassianConfig {
         })
     }
 }
+
+/// The shortest key accepted: every Atlassian API token and directory key is longer.
+const MIN_KEY_LENGTH: usize = 16;
 
 /// The longest URL accepted.
 const MAX_URL_LEN: usize = 2048;
@@ -308,10 +327,10 @@ mod tests {
         json!({
             "site_url": "https://acme.atlassian.net",
             "scim_url": "https://api.atlassian.com/scim/directory/dir-1",
-            "account_security_api_key": "tok",
+            "account_security_api_key": "tok-Hq3Lw8Ze5Rm2Vx7N",
             "admin_email": "svc@acme.com",
             "directory_id": "dir-1",
-            "directory_api_key": "key",
+            "directory_api_key": "key-Pj6Ts1Yc9Bf4Gk2D",
         })
     }
 
@@ -363,6 +382,10 @@ mod tests {
             problems(json!({"directory_api_key": "  "})),
             ["directory_api_key"]
         );
+        assert_eq!(
+            problems(json!({"account_security_api_key": "short-token-15c"})),
+            ["account_security_api_key"]
+        );
         assert_eq!(problems(json!({"page_size": 1000})), ["page_size"]);
         assert_eq!(
             problems(json!({"default_group_names": ["a", "a"]})),
@@ -375,7 +398,7 @@ mod tests {
         let config: AtlassianConfig = serde_json::from_value(good()).unwrap();
         let debug = format!("{config:?}");
         assert!(
-            !debug.contains("tok\"") && !debug.contains("\"key\""),
+            !debug.contains("Hq3Lw8Ze") && !debug.contains("Pj6Ts1Yc"),
             "{debug}"
         );
         assert!(debug.contains("[REDACTED]"));

@@ -11,7 +11,8 @@
 //! - `connector`: the [`connector_api::Connector`], a thin dispatch by class to `users` and
 //!   `groups`; `product_access`: the default groups; `test_connection`: every check.
 //! - `clients`: the SCIM client (`scim`) and the site clients (`site`: Jira, Confluence), built
-//!   once; `http`: sending, retries, pacing and error mapping; `redact`: the secret scrubber.
+//!   once; `http`: sending, retries, pacing and error mapping (server text is redacted there,
+//!   before it is cut; the SDK redacts again at the boundary).
 //! - `search`: the one verified paged read; `listing`: objects, filters and the host's sink.
 //! - `mapping`: connector objects to and from SCIM; `schema`: the classes and attributes.
 //! - `runtime`: the plugin's tokio; `call_log`: log lines from the call's tasks to the host.
@@ -26,7 +27,6 @@ mod http;
 mod listing;
 mod mapping;
 mod product_access;
-mod redact;
 mod runtime;
 mod schema;
 mod scim;

@@ -104,6 +104,20 @@ pub trait Connector: Sized + Send + Sync + 'static {
     /// no gap, and stops as soon as the sink answers [`ControlFlow::Break`]. Never collect a whole
     /// directory in memory. A filter the target cannot answer is evaluated client-side
     /// ([`crate::Filter::matches`]) or refused with [`ErrorKind::InvalidFilter`].
+    ///
+    /// **A read is complete or it fails.** IDHub takes every account a complete search did not
+    /// return for one removed outside IDHub, so `Ok` with `complete: true` must mean every
+    /// match was sent. Check each page the target answers against what was asked (its position,
+    /// its size, its total, that every object has an id, that objects returned for a filter
+    /// really match it) and answer [`ErrorKind::ConnectionFailed`], retryable, saying what was
+    /// inconsistent, rather than a short success. A total given to [`ObjectSink::total`] is a
+    /// promise the host checks: fewer objects fail the search, unless the reply marks the
+    /// total as an estimate ([`RpSearch::with_estimated_total`]).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidFilter`] for a filter on an unknown attribute;
+    /// [`ErrorKind::ConnectionFailed`] (retryable) for a read that cannot be proven complete.
     fn search(
         &self,
         ctx: &Context<'_>,

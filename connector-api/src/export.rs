@@ -29,6 +29,7 @@ use crate::ops::{
     Event, OPERATION_NAMES, OpCreate, OpDelete, OpGet, OpSchema, OpSearch, OpTest, OpUpdate,
     Operation, RequestEnvelope, RpSearch,
 };
+use crate::redact::Redactor;
 
 /// The operation every exported connector answers with a deliberate panic inside the guard, so a
 /// host can prove that panics in this library are contained.
@@ -144,19 +145,39 @@ extern "C" fn manifest_entry<C: Connector>() -> RString {
     }
 }
 
+/// The redactor of a configuration's secrets (from its schema), whatever else is wrong with it.
+fn redactor_of<C: Connector>(config_json: &str) -> Redactor {
+    match serde_json::from_str::<serde_json::Value>(config_json) {
+        Ok(config) => Redactor::for_config(&config, &config_schema::<C::Config>()),
+        Err(_) => Redactor::default(),
+    }
+}
+
+/// `error` as it may leave the library: every secret, encoding and fragment removed.
+fn clean_error(redactor: &Redactor, mut error: ConnectorError) -> ConnectorError {
+    error.message = redactor.clean(&error.message).into_owned();
+    redactor.value(&mut error.details);
+    error
+}
+
 extern "C" fn validate_entry<C: Connector>(config_json: RStr<'_>) -> RResult<RString, AbiError> {
     guard(|| parse_config::<C>(config_json.as_str()).map(|_| RString::from("null")))
-        .map_err(ConnectorError::into_abi)
+        .map_err(|e| clean_error(&redactor_of::<C>(config_json.as_str()), e).into_abi())
         .into()
 }
 
 extern "C" fn open_entry<C: Connector>(config_json: RStr<'_>) -> RResult<ConnectorBox, AbiError> {
+    let redactor = redactor_of::<C>(config_json.as_str());
     guard(|| {
         let config = parse_config::<C>(config_json.as_str())?;
         let connector = C::open(config)?;
-        Ok(ConnectorObj_TO::from_value(Exported(connector), TD_Opaque))
+        let exported = Exported {
+            connector,
+            redactor: redactor.clone(),
+        };
+        Ok(ConnectorObj_TO::from_value(exported, TD_Opaque))
     })
-    .map_err(ConnectorError::into_abi)
+    .map_err(|e| clean_error(&redactor, e).into_abi())
     .into()
 }
 
@@ -186,8 +207,12 @@ pub fn parse_config<C: Connector>(json: &str) -> Result<C::Config> {
     Ok(config)
 }
 
-/// An open connector behind the ABI object.
-struct Exported<C>(C);
+/// An open connector behind the ABI object, with the redactor of its configuration: whatever
+/// leaves it (replies, errors, events) is redacted on the way out.
+struct Exported<C> {
+    connector: C,
+    redactor: Redactor,
+}
 
 impl<C: Connector> ConnectorObj for Exported<C> {
     fn call(
@@ -196,26 +221,34 @@ impl<C: Connector> ConnectorObj for Exported<C> {
         request_json: RStr<'_>,
         host: HostCallbacksRef<'_>,
     ) -> RResult<RString, AbiError> {
-        let link = AbiHost(host);
-        guard(|| dispatch(&self.0, op.as_str(), request_json.as_str(), &link))
-            .map(RString::from)
-            .map_err(ConnectorError::into_abi)
+        let link = AbiHost {
+            host,
+            redactor: &self.redactor,
+        };
+        guard(|| dispatch(&self.connector, op.as_str(), request_json.as_str(), &link))
+            .map(|reply| RString::from(self.redactor.json(&reply).into_owned()))
+            .map_err(|e| clean_error(&self.redactor, e).into_abi())
             .into()
     }
 }
 
-struct AbiHost<'a>(HostCallbacksRef<'a>);
+struct AbiHost<'h, 'r> {
+    host: HostCallbacksRef<'h>,
+    redactor: &'r Redactor,
+}
 
-impl HostLink for AbiHost<'_> {
+impl HostLink for AbiHost<'_, '_> {
     fn emit(&self, event: &Event) -> bool {
         match serde_json::to_string(event) {
-            Ok(json) => self.0.emit(RStr::from(json.as_str())),
+            Ok(json) => self
+                .host
+                .emit(RStr::from(self.redactor.json(&json).as_ref())),
             Err(_) => true,
         }
     }
 
     fn is_cancelled(&self) -> bool {
-        self.0.is_cancelled()
+        self.host.is_cancelled()
     }
 }
 

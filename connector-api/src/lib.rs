@@ -11,8 +11,17 @@
 //!   operations ([`ops`]), as serde types.
 //! - [`export_connector!`], one line that makes your type a loadable library: it generates the
 //!   stable-ABI root module, a panic guard on every entry point and the JSON envelope.
-//! - With feature `host`: [`host::PluginLibrary`] to load libraries and [`host::ConnectorClient`]
-//!   to call them, typed, from many threads.
+#![cfg_attr(
+    feature = "host",
+    doc = "- With feature `host`: [`host::PluginLibrary`] to load libraries and \
+           [`host::ConnectorClient`] to call them, typed, from many threads."
+)]
+#![cfg_attr(
+    not(feature = "host"),
+    doc = "- With feature `host`: `host::PluginLibrary` to load libraries and \
+           `host::ConnectorClient` to call them, typed, from many threads."
+)]
+//!
 //!
 //! # Writing a connector
 //!
@@ -233,6 +242,7 @@ mod export;
 mod filter;
 mod model;
 pub mod ops;
+pub mod redact;
 mod report;
 mod schema;
 mod secret;

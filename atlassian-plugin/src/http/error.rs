@@ -5,11 +5,15 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::{Api, Reply, Request};
-use crate::redact::Redactor;
+use connector_api::redact::Redactor;
 
 /// The typed error of a response that is not a success.
 pub(crate) fn status_error(api: &Api, redactor: &Redactor, reply: &Reply) -> ConnectorError {
-    let detail = redactor.clean(&server_detail(&reply.body));
+    // Cleaned whole, then cut: a secret straddling the cut would otherwise survive in part.
+    let body = redactor
+        .clean(&String::from_utf8_lossy(&reply.body))
+        .into_owned();
+    let detail = server_detail(body.as_bytes());
     let status = reply.status.as_u16();
     let scim_type = serde_json::from_slice::<Value>(&reply.body)
         .ok()
@@ -124,7 +128,9 @@ impl Failure {
         request: &Request<'_>,
         redactor: &Redactor,
     ) -> ConnectorError {
-        let message = redactor.clean(&format!("{}: {}", request.label(api), self.message));
+        let message = redactor
+            .clean(&format!("{}: {}", request.label(api), self.message))
+            .into_owned();
         if self.timed_out && request.method == Method::GET {
             ConnectorError::new(ErrorKind::Timeout, message)
                 .with_details(json!({ "api": api.name, "maybe_applied": false }))

@@ -27,7 +27,7 @@ use url::Url;
 
 use crate::call_log;
 use crate::credentials::Credential;
-use crate::redact::Redactor;
+use connector_api::redact::Redactor;
 use governor::Governor;
 use retry::{RetryPolicy, retryable_status, server_wait};
 
@@ -338,18 +338,26 @@ impl Http {
         };
         // Debug whatever the status: a 404 or 409 is often the answer sought (is it there? is
         // it taken?), a 429 or 503 is retried; the caller reports what is an error.
-        let result = match outcome {
-            Ok(reply) if reply.status.is_success() => reply.status.to_string(),
-            Ok(reply) => format!("{}: {}", reply.status, server_detail(&reply.body)),
-            Err(failure) => failure.message.clone(),
-        };
         call_log::log(LogLevel::Debug, || {
-            self.redactor.clean(&format!(
+            let result = match outcome {
+                Ok(reply) if reply.status.is_success() => reply.status.to_string(),
+                Ok(reply) => {
+                    // Cleaned whole, then cut (see `error::status_error`).
+                    let body = self
+                        .redactor
+                        .clean(&String::from_utf8_lossy(&reply.body))
+                        .into_owned();
+                    format!("{}: {}", reply.status, server_detail(body.as_bytes()))
+                }
+                Err(failure) => failure.message.clone(),
+            };
+            let line = format!(
                 "{} {} {target} -> {result} in {} ms",
                 api.name,
                 request.method,
                 took.as_millis()
-            ))
+            );
+            self.redactor.clean(&line).into_owned()
         });
     }
 

@@ -2,6 +2,7 @@
 //! secret appears in any error, report or message the run produced.
 
 use connector_api::ops::OpSearch;
+use connector_api::redact::Redactor;
 use serde_json::Value;
 
 use super::Ctx;
@@ -44,19 +45,18 @@ pub fn checks() -> Vec<Check> {
             if secrets.is_empty() {
                 return Ok(Outcome::skip("the configuration has no writeOnly field"));
             }
-            let leaking = |texts: &[String]| {
-                texts
-                    .iter()
-                    .filter(|t| secrets.iter().any(|s| t.contains(s.as_str())))
-                    .count()
-            };
+            // What an attacker would look for: each secret, its JSON, percent and base64 forms,
+            // the Basic form with any other configured string as the user, and any 8 of its
+            // characters in a row.
+            let finder = Redactor::for_config(ctx.config, &ctx.manifest().config_schema);
+            let leaking = |texts: &[String]| texts.iter().filter(|t| finder.finds(t)).count();
             let log_lines = ctx.log_lines.lock().unwrap_or_else(|p| p.into_inner());
             let (leaks, log_leaks) = (leaking(&ctx.transcript), leaking(&log_lines));
             ensure(leaks + log_leaks == 0, || {
                 format!("{leaks} outputs and {log_leaks} log lines contain a configured secret")
             })?;
             Ok(Outcome::pass(format!(
-                "{} outputs and {} log lines scanned for {} secrets: none found",
+                "{} outputs and {} log lines scanned for {} secrets, their encodings and fragments: none found",
                 ctx.transcript.len(),
                 log_lines.len(),
                 secrets.len()

@@ -449,13 +449,10 @@ pub fn run(target: Target<'_>, selection: &Selection) -> Report {
         });
     }
     // Reasons quote the connector's errors; whatever the connector leaked stays out of the report.
-    let secrets = hygiene::secret_values(&ctx);
+    let redactor =
+        connector_api::redact::Redactor::for_config(ctx.config, &ctx.manifest().config_schema);
     for check in &mut report.checks {
-        for secret in &secrets {
-            check.reason = check
-                .reason
-                .replace(secret.as_str(), connector_api::REDACTED);
-        }
+        check.reason = redactor.clean(&check.reason).into_owned();
     }
     report.finish(started.elapsed())
 }

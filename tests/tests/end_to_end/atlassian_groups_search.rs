@@ -284,27 +284,27 @@ fn test_connection_names_each_wrong_credential_and_permission() {
     assert_eq!(report.checks.len(), 7);
 
     let (status, text) = check(
-        json!({"directory_api_key": "wrong-key"}),
+        json!({"directory_api_key": "wrong-key-Mb7Qd2Wn5Xs9"}),
         "scim.directory_api_key",
     );
     assert_eq!(status, CheckStatus::Failed);
     assert!(
-        text.contains("Identity providers") && !text.contains("wrong-key"),
+        text.contains("Identity providers") && !text.contains("wrong-key-Mb7Qd2Wn5Xs9"),
         "{text}"
     );
 
     let (status, text) = check(
-        json!({"account_security_api_key": "wrong-token"}),
+        json!({"account_security_api_key": "wrong-token-Fh4Jt8Lc3Vz6"}),
         "site.credentials",
     );
     assert_eq!(status, CheckStatus::Failed);
     assert!(
-        text.contains("Create and manage API tokens") && !text.contains("wrong-token"),
+        text.contains("Create and manage API tokens") && !text.contains("wrong-token-Fh4Jt8Lc3Vz6"),
         "{text}"
     );
     assert_eq!(
         check(
-            json!({"account_security_api_key": "wrong-token"}),
+            json!({"account_security_api_key": "wrong-token-Fh4Jt8Lc3Vz6"}),
             "site.admin_permission"
         )
         .0,
@@ -352,7 +352,7 @@ fn test_connection_names_each_wrong_credential_and_permission() {
 fn each_http_status_maps_to_its_error_kind() {
     let s = Sim::start();
     let creds = s.sim.credentials().clone();
-    let err = atlassian(&s, json!({"directory_api_key": "wrong"}))
+    let err = atlassian(&s, json!({"directory_api_key": "wrong-Kc2Vb6Nm9Zx4"}))
         .get(&OpGet::new("user", "x"))
         .unwrap_err();
     assert_eq!(err.kind, ErrorKind::InvalidCredentials);

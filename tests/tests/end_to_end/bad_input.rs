@@ -37,10 +37,10 @@ fn good_config() -> Value {
     json!({
         "site_url": "https://acme.atlassian.net",
         "scim_url": "https://api.atlassian.com/scim/directory/d-1",
-        "account_security_api_key": "corpus-site-token",
+        "account_security_api_key": "cst-Nw4Ek7Ru2Yi9Oa5",
         "admin_email": "svc@acme.com",
         "directory_id": "d-1",
-        "directory_api_key": "corpus-directory-key",
+        "directory_api_key": "cdk-Ua5Ls8Dj3Fh6Gm1",
     })
 }
 
@@ -366,8 +366,8 @@ fn every_bad_input_is_refused_with_its_kind_and_cause() {
     assert!(cases.len() >= 40, "only {} cases", cases.len());
 
     let secrets = [
-        "corpus-site-token".to_owned(),
-        "corpus-directory-key".to_owned(),
+        "cst-Nw4Ek7Ru2Yi9Oa5".to_owned(),
+        "cdk-Ua5Ls8Dj3Fh6Gm1".to_owned(),
         s.sim.credentials().directory_api_key.clone(),
         s.sim.credentials().admin_api_token.clone(),
     ];

@@ -334,7 +334,7 @@ fn duplicate_product_access_values_become_one_grant_each() {
 fn the_host_refuses_a_search_announced_longer_than_it_was() {
     let library = connector_tests::load(&connector_tests::broken_connector());
     let c = library
-        .open(&json!({"api_token": "broken-fixture-token", "overstate_total": 5}))
+        .open(&json!({"api_token": "bfx-Z3xC7vB1nM5qW8eR", "overstate_total": 5}))
         .unwrap();
     for i in 0..3 {
         c.create(&OpCreate::new("user", &format!("u{i}"))).unwrap();

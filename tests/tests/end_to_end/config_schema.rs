@@ -18,10 +18,10 @@ fn samples() -> Vec<(PluginLibrary, Value, Vec<&'static str>)> {
             json!({
                 "site_url": "https://acme.atlassian.net",
                 "scim_url": "https://api.atlassian.com/scim/directory/d-1",
-                "account_security_api_key": "tok",
+                "account_security_api_key": "tok-Hq3Lw8Ze5Rm2Vx7N",
                 "admin_email": "svc@acme.com",
                 "directory_id": "d-1",
-                "directory_api_key": "key",
+                "directory_api_key": "key-Pj6Ts1Yc9Bf4Gk2D",
             }),
             vec!["account_security_api_key", "directory_api_key"],
         ),

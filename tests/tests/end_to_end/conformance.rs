@@ -122,7 +122,6 @@ fn the_broken_fixture_fails_exactly_its_planted_defects() {
         "connection.test_passes",
         "lifecycle.user.unknown_uid",
         "search.user.paging",
-        "hygiene.no_secret_leaked",
     ]
     .map(String::from)
     .into();
@@ -132,22 +131,24 @@ fn the_broken_fixture_fails_exactly_its_planted_defects() {
         reason(&report, "lifecycle.user.unknown_uid").contains("update of an unknown uid answered")
     );
     assert!(reason(&report, "search.user.paging").contains("duplicates"));
-    let leak = reason(&report, "hygiene.no_secret_leaked");
-    assert!(leak.contains("contain a configured secret"), "{leak}");
-    let log_leaks: u64 = leak
+    // Defect 4 puts the token in an error and in trace lines: the SDK redacts both at the
+    // boundary, so the suite, which looks for every encoding and fragment, finds nothing.
+    let scan = reason(&report, "hygiene.no_secret_leaked");
+    assert!(scan.contains("none found"), "{scan}");
+    let log_lines: u64 = scan
         .split(" outputs and ")
         .nth(1)
         .and_then(|rest| rest.split(' ').next())
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
     assert!(
-        log_leaks > 0,
-        "the trace lines of `get` were scanned: {leak}"
+        log_lines > 0,
+        "the trace lines of `get` were scanned: {scan}"
     );
     let everything =
         serde_json::to_string(&report).unwrap() + &report.table(false) + &report.junit();
     assert!(
-        !everything.contains("broken-fixture-secret-token"),
+        !everything.contains("bfx-R4tY8uI2oP6aS9dFgH"),
         "the report repeats the leaked secret"
     );
 }
@@ -211,7 +212,7 @@ fn the_command_line_exits_by_the_result() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(1));
     let json: serde_json::Value = serde_json::from_slice(&bad.stdout).expect("JSON report");
-    assert_eq!(json["failed"], 4);
+    assert_eq!(json["failed"], 3, "the three defects the SDK cannot repair");
 }
 
 #[test]

@@ -101,8 +101,8 @@ pub enum FaultKind {
     HtmlBody,
     /// 307 to another loopback host; nothing is applied.
     Redirect,
-    /// 400 whose body repeats the request's credentials, raw and decoded, as a hostile or
-    /// careless server might; nothing is applied.
+    /// The request's credentials repeated, raw and decoded, at several offsets: in a 400 body,
+    /// in a header, and in the 200 answers of the test-connection endpoints; nothing is applied.
     EchoCredentials,
     /// 409 in the API's shape, nothing applied: as when another record holds a unique value
     /// of the request (an email, a name).
@@ -728,17 +728,7 @@ pub async fn layer(
             "text/html",
             Body::from("<html><body><h1>Sign in to continue</h1></body></html>"),
         ),
-        FaultKind::EchoCredentials => {
-            use base64::Engine;
-            let decoded = authorization
-                .strip_prefix("Basic ")
-                .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
-                .map(|b| String::from_utf8_lossy(&b).into_owned())
-                .unwrap_or_default();
-            let detail =
-                format!("Rejected request with Authorization: {authorization} ({decoded})");
-            family_error(&path, SimError::bad_request("invalidValue", detail))
-        }
+        FaultKind::EchoCredentials => echo_credentials(&path, &authorization),
         FaultKind::Redirect => {
             let mut response = StatusCode::TEMPORARY_REDIRECT.into_response();
             response.headers_mut().insert(
@@ -789,6 +779,51 @@ async fn reshape_listing(
         parts,
         Body::from(serde_json::to_vec(&page).unwrap_or_default()),
     )
+}
+
+/// What a hostile or careless server does with the credentials it received: repeats them,
+/// raw and decoded, at offsets that straddle where clients cut server text (200 and 500
+/// characters), in a header, and in the 200 answers a test of the connection reads (the
+/// account's display name and email, its groups, the service provider's configuration).
+fn echo_credentials(path: &str, authorization: &str) -> Response {
+    use base64::Engine;
+    let decoded = authorization
+        .strip_prefix("Basic ")
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let raw = authorization
+        .strip_prefix("Bearer ")
+        .map(str::to_owned)
+        .or_else(|| decoded.split_once(':').map(|(_, token)| token.to_owned()))
+        .unwrap_or_default();
+    let pad = |n: usize| "x".repeat(n);
+    let detail = format!(
+        "Rejected request with Authorization: {authorization} ({decoded}); {}{raw}; {}{raw} {}",
+        pad(180),
+        pad(290),
+        serde_json::to_string(&raw).unwrap_or_default(),
+    );
+    let mut response = match path {
+        "/rest/api/3/myself" => axum::Json(json!({
+            "accountId": "echo-account",
+            "displayName": format!("{decoded} {raw}"),
+            "emailAddress": format!("{}{raw}", pad(190)),
+            "active": true,
+        }))
+        .into_response(),
+        "/rest/api/3/user/groups" => {
+            axum::Json(json!([{ "name": raw, "groupId": decoded }])).into_response()
+        }
+        p if p.ends_with("/ServiceProviderConfig") => {
+            axum::Json(json!({ "documentationUri": detail })).into_response()
+        }
+        _ => family_error(path, SimError::bad_request("invalidValue", detail)),
+    };
+    if let Ok(value) = HeaderValue::from_str(authorization) {
+        response.headers_mut().insert("x-request-echo", value);
+    }
+    response
 }
 
 /// A 200 response carrying `body` as `content_type`, for the corruption faults.
