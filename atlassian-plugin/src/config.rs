@@ -72,7 +72,8 @@ pub struct AtlassianConfig {
     #[schemars(
         title = "Default Group Names",
         example = default_group_names(),
-        length(max = 50)
+        length(max = 50),
+        inner(length(min = 1, max = 255))
     )]
     pub default_group_names: Vec<String>,
 
@@ -152,7 +153,7 @@ impl AtlassianConfig {
                     "directory_id",
                     format!(
                         "`{}` disagrees with the SCIM URL, whose directory is `{id}`; the Directory ID is the last segment of the SCIM URL",
-                        self.directory_id
+                        shown(&self.directory_id)
                     ),
                 ),
                 Some(_) => {}
@@ -161,7 +162,7 @@ impl AtlassianConfig {
         problems.check(
             is_email(self.admin_email.trim()),
             "admin_email",
-            format!("`{}` is not an email address", self.admin_email),
+            format!("`{}` is not an email address", shown(&self.admin_email)),
         );
         problems.check(
             !self.directory_id.trim().is_empty(),
@@ -194,18 +195,33 @@ impl AtlassianConfig {
                 );
             }
         }
-        let mut listed = HashSet::new();
-        for (i, name) in self.default_group_names.iter().enumerate() {
-            problems.check(
-                !name.trim().is_empty(),
+        if self.default_group_names.len() > MAX_DEFAULT_GROUPS {
+            problems.push(
                 "default_group_names",
-                format!("entry {i} is empty"),
+                format!(
+                    "{} names; at most {MAX_DEFAULT_GROUPS} (one per product)",
+                    self.default_group_names.len()
+                ),
             );
-            problems.check(
-                listed.insert(name.to_lowercase()),
-                "default_group_names",
-                format!("`{name}` is listed twice"),
-            );
+        } else {
+            let mut listed = HashSet::new();
+            for (i, name) in self.default_group_names.iter().enumerate() {
+                problems.check(
+                    !name.trim().is_empty(),
+                    "default_group_names",
+                    format!("entry {i} is empty"),
+                );
+                problems.check(
+                    name.chars().count() <= MAX_GROUP_NAME,
+                    "default_group_names",
+                    format!("entry {i} is longer than {MAX_GROUP_NAME} characters"),
+                );
+                problems.check(
+                    listed.insert(name.to_lowercase()),
+                    "default_group_names",
+                    format!("`{}` is listed twice", shown(name)),
+                );
+            }
         }
         problems.check(
             (1..=100).contains(&self.page_size),
@@ -252,6 +268,33 @@ impl AtlassianConfig {
     }
 }
 
+/// A value as an error may quote it: at most 80 characters (a pasted document is not echoed).
+fn shown(value: &str) -> String {
+    let cut: String = value.chars().take(80).collect();
+    if cut.len() < value.len() {
+        format!("{cut}…")
+    } else {
+        cut
+    }
+}
+
+/// A URL-like text without what may sit between `://` and `@`: a password pasted into a URL
+/// that did not parse is not echoed.
+fn without_userinfo(value: &str) -> String {
+    match value.split_once("://") {
+        Some((scheme, rest)) => match rest.rfind('@') {
+            Some(at) => format!("{scheme}://…@{}", &rest[at + 1..]),
+            None => value.to_owned(),
+        },
+        None => value.to_owned(),
+    }
+}
+
+/// Default groups at most, as the schema says.
+const MAX_DEFAULT_GROUPS: usize = 50;
+/// The longest group name accepted (Atlassian's own limit is 255).
+const MAX_GROUP_NAME: usize = 255;
+
 /// The shortest key accepted: every Atlassian API token and directory key is longer.
 const MIN_KEY_LENGTH: usize = 16;
 
@@ -273,7 +316,10 @@ fn check_url(problems: &mut ConfigProblems, field: &str, value: &str) -> Option<
     let url = match Url::parse(value.trim()) {
         Ok(url) => url,
         Err(e) => {
-            problems.push(field, format!("`{value}` is not a URL ({e})"));
+            problems.push(
+                field,
+                format!("`{}` is not a URL ({e})", shown(&without_userinfo(value))),
+            );
             return None;
         }
     };
@@ -288,7 +334,10 @@ fn check_url(problems: &mut ConfigProblems, field: &str, value: &str) -> Option<
             false
         }
         other => {
-            problems.push(field, format!("unsupported scheme `{other}`; use https://"));
+            problems.push(
+                field,
+                format!("unsupported scheme `{}`; use https://", shown(other)),
+            );
             false
         }
     };

@@ -193,18 +193,85 @@ pub fn parse_config<C: Connector>(json: &str) -> Result<C::Config> {
             "the configuration must be a JSON object",
         ));
     }
-    let config: C::Config = serde_path_to_error::deserialize(value).map_err(|e| {
+    let config: C::Config = serde_path_to_error::deserialize(&value).map_err(|e| {
         let field = e.path().to_string();
         let field = if field == "." {
             "(root)".to_owned()
         } else {
             field
         };
-        let cause = e.into_inner().to_string();
+        let schema = config_schema::<C::Config>();
+        let path = e.path().clone();
+        let cause = describe_field_error(&value, &schema, &path, &e.into_inner().to_string());
         ConnectorError::invalid_config(&field, cause)
     })?;
     C::validate(&config)?;
     Ok(config)
+}
+
+/// What is wrong with a field, without echoing a value the message does not own: serde's own
+/// words quote the value (`invalid type: string "ADV-…", expected u32`), which may be a key
+/// pasted into the wrong field. A value is quoted only for a string field that is no secret,
+/// and cut to 80 characters.
+fn describe_field_error(
+    config: &serde_json::Value,
+    schema: &serde_json::Value,
+    path: &serde_path_to_error::Path,
+    cause: &str,
+) -> String {
+    use serde_json::Value;
+    use serde_path_to_error::Segment;
+    // These name fields, never values.
+    if ["missing field", "unknown field", "duplicate field"]
+        .iter()
+        .any(|p| cause.starts_with(p))
+    {
+        return cause.to_owned();
+    }
+    let (mut value, mut sub) = (Some(config), Some(schema));
+    for segment in path.iter() {
+        let resolved = sub.map(|s| crate::redact::resolve(s, schema));
+        match segment {
+            Segment::Map { key } => {
+                value = value.and_then(|v| v.get(key));
+                sub = resolved
+                    .and_then(|s| s.get("properties"))
+                    .and_then(|p| p.get(key));
+            }
+            Segment::Seq { index } => {
+                value = value.and_then(|v| v.get(*index));
+                sub = resolved.and_then(|s| s.get("items"));
+            }
+            _ => {}
+        }
+    }
+    let quotable = sub.is_some_and(|s| {
+        let s = crate::redact::resolve(s, schema);
+        s.get("type").and_then(Value::as_str) == Some("string")
+            && !crate::redact::is_secret(s, schema)
+    });
+    let got = match value {
+        Some(Value::String(s)) if quotable => {
+            let shown: String = s.chars().take(80).collect();
+            let more = if shown.len() < s.len() { "…" } else { "" };
+            format!("the string \"{shown}{more}\"")
+        }
+        Some(Value::String(s)) => format!("a string of {} characters", s.chars().count()),
+        Some(Value::Number(_)) => "a number".into(),
+        Some(Value::Bool(_)) => "a boolean".into(),
+        Some(Value::Null) => "null".into(),
+        Some(Value::Array(items)) => format!("a list of {}", items.len()),
+        Some(Value::Object(_)) => "an object".into(),
+        None => "a value".into(),
+    };
+    let expected = match cause.split_once(", expected ").map(|(_, e)| e.trim()) {
+        Some("u8" | "u16" | "u32" | "u64" | "usize" | "i8" | "i16" | "i32" | "i64" | "isize") => {
+            "a whole number in range"
+        }
+        Some(expected) => expected,
+        None => "another value",
+    };
+    format!("expected {expected}, got {got}")
 }
 
 /// An open connector behind the ABI object, with the redactor of its configuration: whatever

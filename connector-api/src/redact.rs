@@ -190,7 +190,7 @@ impl Redactor {
 }
 
 /// The schema `schema` refers to, following one local `$ref`.
-fn resolve<'s>(schema: &'s Value, root: &'s Value) -> &'s Value {
+pub(crate) fn resolve<'s>(schema: &'s Value, root: &'s Value) -> &'s Value {
     match schema.get("$ref").and_then(Value::as_str) {
         Some(pointer) => pointer
             .strip_prefix('#')
@@ -200,7 +200,7 @@ fn resolve<'s>(schema: &'s Value, root: &'s Value) -> &'s Value {
     }
 }
 
-fn is_secret(schema: &Value, root: &Value) -> bool {
+pub(crate) fn is_secret(schema: &Value, root: &Value) -> bool {
     let schema = resolve(schema, root);
     schema.get("writeOnly").and_then(Value::as_bool) == Some(true)
         || ["anyOf", "oneOf", "allOf"].iter().any(|k| {

@@ -7,5 +7,7 @@
 
 pub mod cli;
 pub mod conformance;
+pub mod inert;
+pub mod no_dumps;
 pub mod plugin;
 pub mod sim;

@@ -289,6 +289,8 @@ enum Command {
 fn main() -> ExitCode {
     let args = Args::parse();
     init_logging(args.verbose);
+    // Every command may hold connector credentials (the simulator's included).
+    host_harness::no_dumps::forbid_core_dumps();
     match run(args.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => error.report(),

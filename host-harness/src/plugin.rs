@@ -45,6 +45,9 @@ pub fn load(path: &Path) -> Result<PluginLibrary, LoadError> {
     library
 }
 
+/// The largest configuration file read: 1 MiB, a thousand times a real one.
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
 /// Why a configuration file could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigFileError {
@@ -55,6 +58,18 @@ pub enum ConfigFileError {
         path: PathBuf,
         /// The cause.
         cause: std::io::Error,
+    },
+    /// Not a regular file (a directory, a FIFO, a device).
+    #[error("{path}: not a regular file; give the path of a JSON configuration file")]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+    },
+    /// Larger than [`MAX_CONFIG_BYTES`].
+    #[error("{path}: larger than 1 MiB; a configuration is a small JSON object")]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
     },
     /// The file is not JSON.
     #[error("{path}: the configuration file is not valid JSON: {cause}")]
@@ -68,10 +83,29 @@ pub enum ConfigFileError {
 
 /// Reads a JSON configuration file.
 pub fn read_config(path: &Path) -> Result<Value, ConfigFileError> {
-    let text = std::fs::read_to_string(path).map_err(|cause| ConfigFileError::Read {
+    use std::io::Read;
+    let read_error = |cause| ConfigFileError::Read {
         path: path.to_path_buf(),
         cause,
-    })?;
+    };
+    // A FIFO would block forever and /dev/zero never end: regular files only, and small.
+    let metadata = std::fs::metadata(path).map_err(read_error)?;
+    if !metadata.is_file() {
+        return Err(ConfigFileError::NotAFile {
+            path: path.to_path_buf(),
+        });
+    }
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .map_err(read_error)?
+        .take(MAX_CONFIG_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(read_error)?;
+    if text.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(ConfigFileError::TooLarge {
+            path: path.to_path_buf(),
+        });
+    }
     serde_json::from_str(&text).map_err(|cause| ConfigFileError::Json {
         path: path.to_path_buf(),
         cause,

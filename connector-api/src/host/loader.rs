@@ -66,6 +66,14 @@ pub enum LoadError {
         /// The host's connector-api version.
         host: String,
     },
+    /// The file's own headers describe more than the file holds: truncated or corrupt.
+    #[error("{path}: not a loadable library: {reason}")]
+    Corrupt {
+        /// The library path.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The library's root module failed or panicked while initialising.
     #[error("{path}: the connector library failed to initialise: {cause}")]
     Init {
@@ -108,6 +116,9 @@ impl PluginLibrary {
         let path = path.as_ref().to_path_buf();
         if !path.exists() {
             return Err(LoadError::NotFound { path });
+        }
+        if let Err(reason) = super::image::check(&path) {
+            return Err(LoadError::Corrupt { path, reason });
         }
         let module = lib_header_from_path(&path)
             .and_then(|header| header.init_root_module::<ConnectorModule_Ref>())

@@ -6,6 +6,7 @@ use std::path::Path;
 use connector_api::CheckStatus;
 
 use super::CliError;
+use crate::inert::for_terminal;
 use crate::plugin;
 
 /// Validates a configuration offline; prints `valid` or fails with the error naming the field.
@@ -23,8 +24,10 @@ pub fn validate(plugin_path: &Path, config: &Path) -> Result<(), CliError> {
 /// Tests the connection; prints each check with its fix; fails when a check failed.
 pub fn test(plugin_path: &Path, config: &Path, json: bool) -> Result<(), CliError> {
     let library = plugin::load(plugin_path)?;
-    let config = plugin::read_config(config)?;
-    let report = library.open(&config)?.test()?;
+    let mut config = plugin::read_config(config)?;
+    let client = library.open(&config)?;
+    crate::no_dumps::wipe_secrets(&mut config, &library.manifest().config_schema);
+    let report = client.test()?;
     if json {
         println!(
             "{}",
@@ -44,9 +47,11 @@ pub fn test(plugin_path: &Path, config: &Path, json: bool) -> Result<(), CliErro
                 CheckStatus::Failed => "FAIL",
                 CheckStatus::Skipped => "skip",
             };
-            println!("{status}  {:<width$}  {}", c.name, c.message);
+            // Server text is shown, never executed: a status line cannot be forged.
+            let (name, message) = (for_terminal(&c.name), for_terminal(&c.message));
+            println!("{status}  {name:<width$}  {message}");
             if let Some(hint) = &c.hint {
-                println!("      {:<width$}  fix: {hint}", "");
+                println!("      {:<width$}  fix: {}", "", for_terminal(hint));
             }
         }
     }

@@ -111,8 +111,9 @@ pub fn partial_path(out: &Path) -> PathBuf {
 /// interrupted read leaves the `.partial` file and says so.
 pub fn reconcile(args: &ReconArgs) -> Result<ReconSummary, CliError> {
     let library = plugin::load(&args.plugin)?;
-    let config = plugin::read_config(&args.config)?;
+    let mut config = plugin::read_config(&args.config)?;
     let client = library.open(&config)?;
+    crate::no_dumps::wipe_secrets(&mut config, &library.manifest().config_schema);
     let mut expected = args.expected.as_deref().map(Expected::read).transpose()?;
     let partial = args.out.as_deref().map(partial_path);
     let sink: Box<dyn Write + Send> = match &partial {

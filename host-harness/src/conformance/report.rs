@@ -8,6 +8,7 @@ use connector_api::Manifest;
 use serde::Serialize;
 
 use super::check::{CheckReport, Status};
+use crate::inert::{for_terminal, for_xml};
 
 /// The outcome of a run.
 #[derive(Debug, Clone, Serialize)]
@@ -141,9 +142,9 @@ impl Report {
         let _ = writeln!(
             out,
             "Conformance of {} {} ({})",
-            self.connector,
-            self.version,
-            self.plugin.display()
+            for_terminal(&self.connector),
+            for_terminal(&self.version),
+            for_terminal(&self.plugin.display().to_string())
         );
         let _ = writeln!(out);
         let _ = writeln!(out, "{:<width$}  result  {:>7}  reason", "check", "ms");
@@ -151,10 +152,10 @@ impl Report {
             let _ = writeln!(
                 out,
                 "{:<width$}  {}    {:>7}  {}",
-                c.name,
+                for_terminal(&c.name),
                 paint(c.status),
                 c.duration.as_millis(),
-                c.reason
+                for_terminal(&c.reason)
             );
         }
         let _ = writeln!(out);
@@ -171,13 +172,7 @@ impl Report {
 
     /// JUnit XML, one test case per check.
     pub fn junit(&self) -> String {
-        let esc = |s: &str| {
-            s.replace('&', "&amp;")
-                .replace('<', "&lt;")
-                .replace('>', "&gt;")
-                .replace('"', "&quot;")
-                .replace('\'', "&apos;")
-        };
+        let esc = for_xml;
         let mut out = String::new();
         let _ = writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#);
         let _ = writeln!(

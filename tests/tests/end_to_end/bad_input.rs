@@ -167,8 +167,82 @@ fn config_cases() -> Vec<Case> {
         "(root)",
         lib.open(&Value::Null),
     ));
+    // What a careless admin pastes: keys in the wrong field, secrets of the wrong type,
+    // passwords in URLs, documents in a field, lists beyond the schema.
+    let many: Vec<String> = (0..80_000).map(|i| format!("group-{i}")).collect();
+    let more = [
+        (
+            "a key pasted into page_size",
+            with(json!({"page_size": PASTED_KEY})),
+            "page_size",
+        ),
+        (
+            "a key pasted into concurrency",
+            with(json!({"concurrency": PASTED_KEY})),
+            "concurrency",
+        ),
+        (
+            "a numeric Directory API Key",
+            with(json!({"directory_api_key": 12_345_678_901_234_567u64})),
+            "directory_api_key",
+        ),
+        (
+            "a password in a SCIM URL that does not parse",
+            with(json!({"scim_url": format!("https://u:{URL_PASSWORD}@[::1/scim/directory/d-1")})),
+            "scim_url",
+        ),
+        (
+            "a password in a site URL",
+            with(json!({"site_url": format!("https://u:{URL_PASSWORD}@acme.atlassian.net")})),
+            "site_url",
+        ),
+        (
+            "a 2 MB admin email",
+            with(json!({"admin_email": "a".repeat(2 << 20)})),
+            "admin_email",
+        ),
+        (
+            "80,000 default group names",
+            with(json!({"default_group_names": many})),
+            "at most 50",
+        ),
+        (
+            "a default group name of 300 characters",
+            with(json!({"default_group_names": ["g".repeat(300)]})),
+            "longer than 255",
+        ),
+        (
+            "an API token of 15 characters",
+            with(json!({"account_security_api_key": "short-token-15c"})),
+            "at least 16",
+        ),
+        (
+            "a Directory API Key of 9 characters",
+            with(json!({"directory_api_key": "short-key"})),
+            "at least 16",
+        ),
+        (
+            "default group names as a string",
+            with(json!({"default_group_names": "jira-software-users"})),
+            "default_group_names",
+        ),
+        (
+            "an admin email that is a number",
+            with(json!({"admin_email": 42})),
+            "admin_email",
+        ),
+    ];
+    cases.extend(
+        more.into_iter()
+            .map(|(name, config, fragment)| case(name, invalid, fragment, lib.validate(&config))),
+    );
     cases
 }
+
+/// A key an admin pastes into the wrong field; it must never be echoed.
+const PASTED_KEY: &str = "ADV-DIRKEY-4f1c9a7e2b6d8035e1f7";
+/// A password pasted into a URL; it must never be echoed.
+const URL_PASSWORD: &str = "Url-Pw-7hQ2mX9vL4";
 
 fn op_cases(c: &ConnectorClient) -> Vec<Case> {
     let raw = |op: &str, request: Value| c.call_json(op, &request, &CallOptions::default());
@@ -282,6 +356,42 @@ fn op_cases(c: &ConnectorClient) -> Vec<Case> {
             "shoe_size",
             c.search_all(&OpSearch::new("user").filter(Filter::eq("shoe_size", "9"))),
         ),
+        case(
+            "the uid `..`, which a URL resolves to the collection",
+            ErrorKind::UnknownUid,
+            "..",
+            c.get(&OpGet::new("user", "..")),
+        ),
+        case(
+            "the uid `.`",
+            ErrorKind::UnknownUid,
+            "not the id of one resource",
+            c.delete(&connector_api::ops::OpDelete::new("group", ".")),
+        ),
+        case(
+            "an empty uid",
+            ErrorKind::UnknownUid,
+            "an empty uid",
+            raw("delete", json!({"class": "user", "uid": ""})),
+        ),
+        case(
+            "1,001 product-access values",
+            attr,
+            "product_access",
+            c.create(&valid("e").attr("product_access", vec![json!("confluence-users"); 1_001])),
+        ),
+        case(
+            "a member uid that is empty",
+            attr,
+            "members",
+            c.create(&OpCreate::new("group", "g3").attr("members", json!([""]))),
+        ),
+        case(
+            "a member uid with a slash",
+            attr,
+            "members",
+            c.create(&OpCreate::new("group", "g4").attr("members", json!(["a/b"]))),
+        ),
     ]
 }
 
@@ -363,11 +473,14 @@ fn every_bad_input_is_refused_with_its_kind_and_cause() {
     let mut cases = config_cases();
     cases.extend(op_cases(&c));
     cases.extend(server_cases(&s, &c));
-    assert!(cases.len() >= 40, "only {} cases", cases.len());
+    assert!(cases.len() >= 60, "only {} cases", cases.len());
 
     let secrets = [
         "cst-Nw4Ek7Ru2Yi9Oa5".to_owned(),
         "cdk-Ua5Ls8Dj3Fh6Gm1".to_owned(),
+        PASTED_KEY.to_owned(),
+        URL_PASSWORD.to_owned(),
+        "12345678901234567".to_owned(),
         s.sim.credentials().directory_api_key.clone(),
         s.sim.credentials().admin_api_token.clone(),
     ];
@@ -423,4 +536,38 @@ fn every_bad_input_is_refused_with_its_kind_and_cause() {
         "bad input: {} cases, each refused with its kind and cause, no secret, no write",
         cases.len()
     );
+}
+
+/// A configuration path that is a device, a FIFO or a huge file is refused at once, exit 2.
+#[test]
+#[cfg(unix)]
+fn config_files_are_regular_and_small() {
+    let dir = std::env::temp_dir();
+    let fifo = dir.join(format!("config-fifo-{}", std::process::id()));
+    let big = dir.join(format!("config-big-{}.json", std::process::id()));
+    let _ = std::fs::remove_file(&fifo);
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::fs::write(&big, format!("{{\"x\":\"{}\"}}", "a".repeat(2 << 20))).unwrap();
+    for (path, says) in [
+        (std::path::PathBuf::from("/dev/zero"), "not a regular file"),
+        (fifo.clone(), "not a regular file"),
+        (big.clone(), "larger than 1 MiB"),
+    ] {
+        let out = std::process::Command::new(connector_tests::host_harness())
+            .args(["validate", atlassian_plugin().to_str().unwrap(), "--config"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{}: {stderr}", path.display());
+        assert!(stderr.contains(says), "{stderr}");
+    }
+    let _ = std::fs::remove_file(&fifo);
+    let _ = std::fs::remove_file(&big);
 }

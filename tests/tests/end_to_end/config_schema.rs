@@ -170,3 +170,89 @@ fn atlassian_validate_names_each_field_and_fix() {
         assert!(err.message.contains(hint), "{field}: {err}");
     }
 }
+
+/// One config for each constraint a schema states, violating only it.
+fn violations(schema: &Value, sample: &Value) -> Vec<(String, String, Value)> {
+    let mut out = Vec::new();
+    let props = schema["properties"].as_object().unwrap();
+    for (field, _) in props {
+        let p = property(schema, field);
+        let mut with = |what: &str, value: Value| {
+            let mut config = sample.clone();
+            config[field.as_str()] = value;
+            out.push((field.clone(), what.to_owned(), config));
+        };
+        if let Some(max) = p.get("maximum").and_then(Value::as_f64) {
+            with("maximum", json!(max as u64 + 1));
+        }
+        if let Some(min) = p
+            .get("minimum")
+            .and_then(Value::as_f64)
+            .filter(|m| *m >= 1.0)
+        {
+            with("minimum", json!(min as u64 - 1));
+        }
+        if let Some(max) = p.get("maxLength").and_then(Value::as_u64) {
+            with("maxLength", json!("x".repeat(max as usize + 1)));
+        }
+        if let Some(min) = p
+            .get("minLength")
+            .and_then(Value::as_u64)
+            .filter(|m| *m >= 1)
+        {
+            with("minLength", json!("x".repeat(min as usize - 1)));
+        }
+        if let Some(max) = p.get("maxItems").and_then(Value::as_u64) {
+            let items: Vec<Value> = (0..=max).map(|i| json!(format!("item-{i}"))).collect();
+            with("maxItems", json!(items));
+        }
+        if p.get("uniqueItems") == Some(&json!(true)) {
+            with("uniqueItems", json!(["same", "same"]));
+        }
+        if let Some(item) = p.get("items") {
+            if let Some(max) = item.get("maxLength").and_then(Value::as_u64) {
+                with("items.maxLength", json!(["x".repeat(max as usize + 1)]));
+            }
+            if item
+                .get("minLength")
+                .and_then(Value::as_u64)
+                .is_some_and(|m| m >= 1)
+            {
+                with("items.minLength", json!([""]));
+            }
+        }
+        if p.get("enum").is_some() || p.get("oneOf").is_some() {
+            with("enum", json!("not-one-of-the-choices"));
+        }
+    }
+    out
+}
+
+/// Every constraint a connector's schema states is one `validate` enforces, naming the field:
+/// a form and `validate` never disagree.
+#[test]
+fn validate_enforces_every_constraint_its_schema_states() {
+    let mut tried = 0;
+    for (lib, sample, _) in samples() {
+        let name = lib.manifest().name.clone();
+        let schema = lib.manifest().config_schema.clone();
+        for (field, constraint, config) in violations(&schema, &sample) {
+            let err = lib.validate(&config).err().unwrap_or_else(|| {
+                panic!("{name}.{field}: `{constraint}` is stated but not enforced")
+            });
+            let named = err.field() == Some(field.as_str())
+                || err.details["problems"]
+                    .as_array()
+                    .is_some_and(|ps| ps.iter().any(|p| p["field"] == json!(field)));
+            assert!(
+                named,
+                "{name}.{field} `{constraint}`: the refusal names another field: {err}"
+            );
+            tried += 1;
+        }
+    }
+    assert!(
+        tried >= 12,
+        "only {tried} constraints found: the walk reads the schemas wrong"
+    );
+}

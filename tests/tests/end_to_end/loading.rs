@@ -118,3 +118,44 @@ fn a_plugin_built_against_a_changed_abi_is_refused_naming_the_change() {
         other => panic!("expected LayoutMismatch, got {other:?}"),
     }
 }
+
+/// A library cut short anywhere before the end of its last loaded segment (an interrupted
+/// copy, a full disk) is refused with one line and exit 3, never a SIGBUS of the host.
+#[test]
+#[cfg(target_os = "linux")]
+fn a_truncated_library_is_refused_not_a_crash() {
+    use object::{Object, ObjectSegment};
+    let original = std::fs::read(atlassian_plugin()).unwrap();
+    let last_load_end = object::File::parse(&*original)
+        .unwrap()
+        .segments()
+        .map(|s| s.file_range().0 + s.file_range().1)
+        .max()
+        .unwrap() as usize;
+    let cuts = [
+        1024,
+        last_load_end / 4,
+        last_load_end / 2,
+        last_load_end - 4096,
+        last_load_end - 1,
+    ];
+    let path = std::env::temp_dir().join(format!("truncated-{}.so", std::process::id()));
+    for cut in cuts {
+        std::fs::write(&path, &original[..cut]).unwrap();
+        let out = std::process::Command::new(connector_tests::host_harness())
+            .args(["inspect", path.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "cut at {cut} of {last_load_end}: {stderr}"
+        );
+        assert!(
+            stderr.contains("not a loadable library") && stderr.trim().lines().count() == 1,
+            "{stderr}"
+        );
+    }
+    std::fs::remove_file(&path).ok();
+}

@@ -15,6 +15,7 @@ mod cli;
 mod completeness;
 mod config_schema;
 mod conformance;
+mod hostile_text;
 mod load;
 mod loading;
 mod memory_connector;

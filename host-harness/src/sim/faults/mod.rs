@@ -104,6 +104,9 @@ pub enum FaultKind {
     /// The request's credentials repeated, raw and decoded, at several offsets: in a 400 body,
     /// in a header, and in the 200 answers of the test-connection endpoints; nothing is applied.
     EchoCredentials,
+    /// Text that attacks a terminal (ESC sequences, BEL, CR, a forged status line) in error
+    /// bodies and in the account name a test of the connection shows; nothing is applied.
+    HostileText,
     /// 409 in the API's shape, nothing applied: as when another record holds a unique value
     /// of the request (an email, a name).
     Conflict,
@@ -151,6 +154,7 @@ impl FaultKind {
             FaultKind::Redirect => "redirect",
             FaultKind::EchoCredentials => "echo_credentials",
             FaultKind::Conflict => "conflict",
+            FaultKind::HostileText => "hostile_text",
             FaultKind::ShortPages => "short_pages",
             FaultKind::IgnoredStartIndex => "ignored_start_index",
             FaultKind::TotalTooLow => "total_too_low",
@@ -638,6 +642,16 @@ pub async fn layer(
             0.0,
             Duration::from_secs(rule.retry_after_secs),
         ),
+        FaultKind::HostileText => {
+            let text = "\u{1b}[2J\u{1b}]0;owned\u{7}\rok    scim.directory_api_key  forged";
+            match path.as_str() {
+                "/rest/api/3/myself" => axum::Json(json!({
+                    "accountId": "hostile", "displayName": text, "active": true,
+                }))
+                .into_response(),
+                _ => family_error(&path, SimError::bad_request("invalidValue", text)),
+            }
+        }
         FaultKind::Conflict => family_error(
             &path,
             SimError {
