@@ -19,7 +19,7 @@ use crate::clients::Clients;
 use crate::config::AtlassianConfig;
 use crate::groups::{GROUP, Groups};
 use crate::product_access::ProductAccess;
-use crate::runtime;
+use crate::runtime::{self, Effect};
 use crate::settings::Settings;
 use crate::users::{USER, Users};
 
@@ -55,10 +55,11 @@ impl AtlassianConnector {
     fn call<T>(
         &self,
         ctx: &Context<'_>,
+        effect: runtime::Effect,
         work: impl AsyncFnOnce(Instant) -> Result<T>,
     ) -> Result<T> {
         let deadline = runtime::deadline(ctx, self.settings.deadline);
-        runtime::run(ctx, deadline, work(deadline)).map_err(|e| self.clients.clean_error(e))
+        runtime::run(ctx, deadline, effect, work(deadline)).map_err(|e| self.clients.clean_error(e))
     }
 }
 
@@ -106,7 +107,7 @@ impl Connector for AtlassianConnector {
     }
 
     fn test(&self, ctx: &Context<'_>) -> Result<TestReport> {
-        self.call(ctx, async |deadline| {
+        self.call(ctx, Effect::Reads, async |deadline| {
             Ok(crate::test_connection::run(&self.clients, &self.settings, deadline).await)
         })
     }
@@ -117,29 +118,43 @@ impl Connector for AtlassianConnector {
 
     fn create(&self, ctx: &Context<'_>, op: OpCreate) -> Result<RpCreate> {
         match self.class("create", op.class.as_str())? {
-            Class::User(users) => self.call(ctx, async |d| users.create(op, d).await),
-            Class::Group(groups) => self.call(ctx, async |d| groups.create(op, d).await),
+            Class::User(users) => {
+                self.call(ctx, Effect::Writes, async |d| users.create(op, d).await)
+            }
+            Class::Group(groups) => {
+                self.call(ctx, Effect::Writes, async |d| groups.create(op, d).await)
+            }
         }
     }
 
     fn get(&self, ctx: &Context<'_>, op: OpGet) -> Result<RpGet> {
         match self.class("get", op.class.as_str())? {
-            Class::User(users) => self.call(ctx, async |d| users.get(op, d).await),
-            Class::Group(groups) => self.call(ctx, async |d| groups.get(op, d).await),
+            Class::User(users) => self.call(ctx, Effect::Reads, async |d| users.get(op, d).await),
+            Class::Group(groups) => {
+                self.call(ctx, Effect::Reads, async |d| groups.get(op, d).await)
+            }
         }
     }
 
     fn update(&self, ctx: &Context<'_>, op: OpUpdate) -> Result<RpUpdate> {
         match self.class("update", op.class.as_str())? {
-            Class::User(users) => self.call(ctx, async |d| users.update(op, d).await),
-            Class::Group(groups) => self.call(ctx, async |d| groups.update(op, d).await),
+            Class::User(users) => {
+                self.call(ctx, Effect::Writes, async |d| users.update(op, d).await)
+            }
+            Class::Group(groups) => {
+                self.call(ctx, Effect::Writes, async |d| groups.update(op, d).await)
+            }
         }
     }
 
     fn delete(&self, ctx: &Context<'_>, op: OpDelete) -> Result<RpDelete> {
         match self.class("delete", op.class.as_str())? {
-            Class::User(users) => self.call(ctx, async |d| users.delete(op, d).await),
-            Class::Group(groups) => self.call(ctx, async |d| groups.delete(op, d).await),
+            Class::User(users) => {
+                self.call(ctx, Effect::Writes, async |d| users.delete(op, d).await)
+            }
+            Class::Group(groups) => {
+                self.call(ctx, Effect::Writes, async |d| groups.delete(op, d).await)
+            }
         }
     }
 
@@ -150,8 +165,12 @@ impl Connector for AtlassianConnector {
         sink: &mut dyn ObjectSink,
     ) -> Result<RpSearch> {
         match self.class("search", op.class.as_str())? {
-            Class::User(users) => self.call(ctx, async |d| users.search(op, sink, d).await),
-            Class::Group(groups) => self.call(ctx, async |d| groups.search(op, sink, d).await),
+            Class::User(users) => self.call(ctx, Effect::Reads, async |d| {
+                users.search(op, sink, d).await
+            }),
+            Class::Group(groups) => self.call(ctx, Effect::Reads, async |d| {
+                groups.search(op, sink, d).await
+            }),
         }
     }
 }

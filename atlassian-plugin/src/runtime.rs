@@ -36,14 +36,30 @@ pub(crate) fn deadline(ctx: &Context<'_>, configured: Duration) -> Instant {
     ctx.deadline().map_or(ours, |host| host.min(ours))
 }
 
+/// Whether an operation changes the target, for what a passed deadline may have left behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Effect {
+    /// Reads only: a passed deadline changed nothing.
+    Reads,
+    /// Writes: a change in flight may or may not have been applied.
+    Writes,
+}
+
 /// Runs `work` on the plugin's runtime until it finishes, the deadline passes, or the host
 /// cancels; dropping the future cancels the requests in flight. Meanwhile the lines `work`
 /// logs (see [`call_log`]) are handed to the host on this thread, as they come.
 pub(crate) fn run<T>(
     ctx: &Context<'_>,
     deadline: Instant,
+    effect: Effect,
     work: impl Future<Output = Result<T>>,
 ) -> Result<T> {
+    let passed = match effect {
+        Effect::Reads => "the operation's deadline passed; nothing was changed",
+        Effect::Writes => {
+            "the operation's deadline passed; a change in flight may or may not have been applied"
+        }
+    };
     let (sink, mut lines) = call_log::channel(ctx.max_log_level());
     runtime()?.block_on(async {
         let work = call_log::scope(sink, tokio::time::timeout_at(deadline.into(), work));
@@ -54,7 +70,7 @@ pub(crate) fn run<T>(
                 biased;
                 Some(line) = lines.recv() => ctx.log(line.level, line.message),
                 result = &mut work => break result.unwrap_or_else(|_| {
-                    Err(ConnectorError::new(ErrorKind::Timeout, "the operation's deadline passed; a change in flight may or may not have been applied"))
+                    Err(ConnectorError::new(ErrorKind::Timeout, passed))
                 }),
                 _ = cancel_poll.tick() => if ctx.is_cancelled() {
                     break Err(ConnectorError::new(ErrorKind::Cancelled, "the host cancelled the operation"));

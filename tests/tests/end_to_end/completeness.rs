@@ -359,3 +359,17 @@ fn the_host_refuses_a_search_announced_longer_than_it_was() {
         .unwrap();
     assert!(!reply.complete && first.is_some());
 }
+
+#[test]
+fn a_read_that_runs_out_of_time_says_nothing_was_changed() {
+    let s = sim();
+    let c = atlassian(&s, json!({"deadline_secs": 1, "request_timeout_secs": 5}));
+    let slow = FaultRule {
+        latency_ms: 1_500,
+        ..FaultRule::new(FaultKind::Latency, 1.0)
+    };
+    with_fault(&s, slow);
+    let err = c.search_all(&OpSearch::new("user")).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Timeout, "{err}");
+    assert!(!err.message.contains("may have been applied"), "{err}");
+}
