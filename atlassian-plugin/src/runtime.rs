@@ -5,26 +5,26 @@
 //! blocks the host's thread on its future, so borrowed host callbacks are used on that thread.
 
 use std::future::Future;
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use connector_api::{ConnectorError, Context, ErrorKind, Result};
+use once_cell::sync::Lazy;
 use tokio::runtime::Runtime;
 
 use crate::call_log;
 
-static RUNTIME: OnceLock<std::result::Result<Runtime, String>> = OnceLock::new();
+/// The plugin's runtime, built on first use (or the reason it could not be).
+static RUNTIME: Lazy<std::result::Result<Runtime, String>> = Lazy::new(|| {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("atlassian-plugin")
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())
+});
 
 fn runtime() -> Result<&'static Runtime> {
     RUNTIME
-        .get_or_init(|| {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .thread_name("atlassian-plugin")
-                .enable_all()
-                .build()
-                .map_err(|e| e.to_string())
-        })
         .as_ref()
         .map_err(|e| ConnectorError::internal(format!("the plugin's runtime could not start: {e}")))
 }

@@ -29,6 +29,9 @@
 //! - The connector-api package version is checked at load (0.x: the minor must match). It moves
 //!   only with this file.
 //! - [`ErrorCode`] is an integer, not an enum, so new kinds never break the layout.
+// abi_stable's derives (`StableAbi`, `sabi_trait`) expand to `unsafe impl`s of its layout
+// traits: the only unsafe code here, written by the macros, checked by abi_stable's layout test.
+#![allow(unsafe_code)]
 #![allow(non_camel_case_types, non_local_definitions)]
 
 use abi_stable::{

@@ -52,6 +52,8 @@ macro_rules! export_connector {
         /// The header abi_stable's loader reads: the root module of this connector library.
         // The symbol name is abi_stable's `ROOT_MODULE_LOADER_NAME`; a unit test pins it.
         #[doc(hidden)]
+        // The one symbol a host looks up must have abi_stable's exact name.
+        #[allow(unsafe_code)]
         #[unsafe(export_name = "_1as_0lib_1header_0root_bmodule_bloader")]
         pub static __IDHUB_CONNECTOR_LIB_HEADER: $crate::__private::LibHeader =
             $crate::__private::lib_header::<$connector>();
@@ -59,6 +61,7 @@ macro_rules! export_connector {
 }
 
 /// The library header of connector `C`, for [`export_connector!`].
+#[allow(unsafe_code)] // abi_stable's constructor of a header is `unsafe`; see SAFETY below.
 pub const fn lib_header<C: Connector>() -> LibHeader {
     // SAFETY: `erased_root_module::<C>` returns the `PrefixRef` of a `ConnectorModule_Ref`,
     // erased by abi_stable's own loader helper, which is what `from_constructor` requires.

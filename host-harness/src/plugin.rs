@@ -5,26 +5,25 @@ use std::path::{Path, PathBuf};
 use connector_api::host::{LoadError, PluginLibrary};
 use serde_json::Value;
 
-/// The file name of the Atlassian plugin on this platform.
-pub const ATLASSIAN_PLUGIN_FILE: &str = if cfg!(target_os = "windows") {
-    "atlassian_plugin.dll"
-} else if cfg!(target_os = "macos") {
-    "libatlassian_plugin.dylib"
-} else {
-    "libatlassian_plugin.so"
-};
+/// The file name of the library of crate `stem` on this platform (`lib{stem}.so`,
+/// `{stem}.dll`, `lib{stem}.dylib`).
+pub fn library_file(stem: &str) -> String {
+    use std::env::consts::{DLL_PREFIX, DLL_SUFFIX};
+    format!("{DLL_PREFIX}{stem}{DLL_SUFFIX}")
+}
+
+/// The Atlassian plugin's crate, whose library `host-harness` finds beside itself.
+pub const ATLASSIAN_PLUGIN: &str = "atlassian_plugin";
 
 /// The Atlassian plugin built beside this executable (the same cargo target directory).
 pub fn bundled_atlassian_plugin() -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;
     let dir = exe.parent()?;
     // Test executables live one level deeper, in `deps/`.
-    [
-        dir.join(ATLASSIAN_PLUGIN_FILE),
-        dir.parent()?.join(ATLASSIAN_PLUGIN_FILE),
-    ]
-    .into_iter()
-    .find(|p| p.exists())
+    let name = library_file(ATLASSIAN_PLUGIN);
+    [dir.join(&name), dir.parent()?.join(&name)]
+        .into_iter()
+        .find(|p| p.exists())
 }
 
 /// Loads a plugin library.

@@ -20,14 +20,8 @@ pub fn profile_dir() -> PathBuf {
 }
 
 fn dylib(dir: &Path, stem: &str) -> PathBuf {
-    let name = if cfg!(target_os = "windows") {
-        format!("{stem}.dll")
-    } else if cfg!(target_os = "macos") {
-        format!("lib{stem}.dylib")
-    } else {
-        format!("lib{stem}.so")
-    };
-    dir.join(name)
+    use std::env::consts::{DLL_PREFIX, DLL_SUFFIX};
+    dir.join(format!("{DLL_PREFIX}{stem}{DLL_SUFFIX}"))
 }
 
 fn built(path: PathBuf) -> PathBuf {

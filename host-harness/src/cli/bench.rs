@@ -99,7 +99,7 @@ fn atlassian_plugin(args: &BenchArgs) -> Result<PathBuf, CliError> {
         .ok_or_else(|| {
             CliError::Usage(format!(
                 "{} is not built beside this binary; run `cargo build --release --workspace`",
-                plugin::ATLASSIAN_PLUGIN_FILE
+                plugin::library_file(plugin::ATLASSIAN_PLUGIN)
             ))
         })
 }
@@ -440,16 +440,10 @@ fn provision(args: &BenchArgs) -> Result<Figures, CliError> {
 pub fn bundled_memory_connector() -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;
     let dir = exe.parent()?;
-    let name = if cfg!(target_os = "windows") {
-        "memory_connector.dll"
-    } else if cfg!(target_os = "macos") {
-        "libmemory_connector.dylib"
-    } else {
-        "libmemory_connector.so"
-    };
+    let name = plugin::library_file("memory_connector");
     [
-        dir.join("examples").join(name),
-        dir.parent()?.join("examples").join(name),
+        dir.join("examples").join(&name),
+        dir.parent()?.join("examples").join(&name),
     ]
     .into_iter()
     .find(|p| p.exists())
@@ -497,7 +491,7 @@ fn ffi(args: &BenchArgs) -> Result<Figures, CliError> {
 
 /// This process's resident memory now, in MiB.
 fn current_rss_mib() -> f64 {
-    super::recon::memory_kib("VmRSS").map_or(0.0, |kib| kib as f64 / 1024.0)
+    crate::process_memory::kib("VmRSS").map_or(0.0, |kib| kib as f64 / 1024.0)
 }
 
 /// 16 threads of gets and title updates over a seeded directory, bounded to 20 s and 50,000

@@ -89,7 +89,7 @@ pub fn report(args: &ConformArgs) -> Result<Report, CliError> {
         .clone()
         .or_else(|| suite.plugin.clone())
         .or_else(plugin::bundled_atlassian_plugin)
-        .ok_or_else(|| usage(format!("no plugin given and {} is not built beside this binary; run `cargo build --release --workspace`", plugin::ATLASSIAN_PLUGIN_FILE)))?;
+        .ok_or_else(|| usage(format!("no plugin given and {} is not built beside this binary; run `cargo build --release --workspace`", plugin::library_file(plugin::ATLASSIAN_PLUGIN))))?;
     let library = plugin::load(&plugin_path)?;
     let file_config = match args.config.as_ref().or(suite.config_file.as_ref()) {
         Some(path) => Some(plugin::read_config(path)?),

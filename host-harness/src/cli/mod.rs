@@ -5,7 +5,6 @@ pub mod call;
 pub mod chaos;
 pub mod check;
 pub mod conform;
-pub mod drift;
 pub mod inspect;
 pub mod recon;
 pub mod sim;

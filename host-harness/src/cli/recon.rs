@@ -13,7 +13,7 @@ use connector_api::ops::OpSearch;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::CliError;
-use super::drift::{DriftCounts, Expected};
+use crate::drift::{DriftCounts, Expected};
 use crate::plugin;
 
 /// What `recon` reads.
@@ -234,23 +234,15 @@ pub fn reconcile(args: &ReconArgs) -> Result<ReconSummary, CliError> {
     })
 }
 
-/// A memory figure of this process in KiB from Linux `/proc/self/status` (`VmHWM` for the
-/// peak, `VmRSS` for now), when known.
-pub fn memory_kib(field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| {
-        l.strip_prefix(field)
-            .is_some_and(|rest| rest.starts_with(':'))
-    })?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
 /// Runs `recon` and prints the summary on stderr.
 pub fn run(args: ReconArgs) -> Result<(), CliError> {
     let summary = reconcile(&args)?;
     // For `bench memory`, which measures this process from outside the simulator's.
     if std::env::var_os("HOST_HARNESS_REPORT_PEAK_RSS").is_some() {
-        eprintln!("peak_rss_kib={}", memory_kib("VmHWM").unwrap_or(0));
+        eprintln!(
+            "peak_rss_kib={}",
+            crate::process_memory::kib("VmHWM").unwrap_or(0)
+        );
     }
     let secs = summary.elapsed.as_secs_f64().max(1e-9);
     let dest = args

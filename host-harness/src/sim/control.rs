@@ -16,7 +16,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::SimState;
+use crate::sim::state::SimState;
 use super::faults::{self, FaultPlan};
 
 /// The control routes, to nest under `/__sim`.

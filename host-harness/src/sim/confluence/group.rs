@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::sim::SimState;
+use crate::sim::state::SimState;
 use crate::sim::auth::{self, SiteRole};
 use crate::sim::error::{Confluence, SimError};
 use crate::sim::jira::{Params, param};

@@ -6,7 +6,7 @@ pub mod group;
 use axum::Router;
 use axum::routing::{get, post};
 
-use super::SimState;
+use crate::sim::state::SimState;
 
 /// The Confluence routes, to nest under `/wiki/rest/api`.
 pub fn router() -> Router<SimState> {

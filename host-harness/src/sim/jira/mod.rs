@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use super::SimState;
+use crate::sim::state::SimState;
 use super::auth::{self, SiteRole};
 use super::error::{Jira, SimError};
 use super::store::{Account, Group, GroupSource, Org};

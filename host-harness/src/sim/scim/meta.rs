@@ -6,7 +6,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::{DirPath, ResourcePath, authorize, scim_json};
-use crate::sim::SimState;
+use crate::sim::state::SimState;
 use crate::sim::error::{Scim, SimError};
 use crate::sim::store::ENTERPRISE;
 

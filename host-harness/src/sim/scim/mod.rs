@@ -13,7 +13,7 @@ use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::SimState;
+use crate::sim::state::SimState;
 use super::auth;
 use super::error::{Scim, SimError};
 

@@ -13,7 +13,7 @@ use super::{
     DirPath, ListQuery, ListResponse, Projection, ResourcePath, authorize, filter, object_body,
     paging, scim_bytes, scim_json,
 };
-use crate::sim::SimState;
+use crate::sim::state::SimState;
 use crate::sim::error::{Scim, SimError};
 use crate::sim::store::{ATLASSIAN_EXT, ENTERPRISE, GroupSource, Org, ScimUser, UserKey};
 

@@ -15,7 +15,7 @@ use connector_api::ConnectorObject;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::CliError;
+use crate::cli::CliError;
 
 /// One finding of a comparison; objects in sync give none.
 #[derive(Debug, Clone, PartialEq, Serialize)]
