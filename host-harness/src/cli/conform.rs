@@ -63,15 +63,8 @@ pub fn report(args: &ConformArgs) -> Result<Report, CliError> {
             .map_err(|e| usage(format!("{}: cannot read the suite: {e}", path.display())))?,
         None => ATLASSIAN_SUITE.to_owned(),
     };
-    let parse = |text: &str| -> Result<Suite, CliError> {
-        let mut suite: Suite = serde_json::from_str(text)
-            .map_err(|e| usage(format!("not a conformance suite: {e}")))?;
-        if let Some(dir) = args.suite.as_deref().and_then(Path::parent) {
-            suite.plugin = suite.plugin.map(|p| dir.join(p));
-            suite.config_file = suite.config_file.map(|p| dir.join(p));
-        }
-        Ok(suite)
-    };
+    let dir = args.suite.as_deref().and_then(Path::parent);
+    let parse = |text: &str| Suite::parse(text, dir).map_err(usage);
     let mut suite = parse(&suite_text)?;
     let simulator = if suite.simulator {
         let sim = Simulator::start(SimConfig {

@@ -7,8 +7,8 @@ use connector_api::ops::OpGet;
 use connector_api::{ErrorKind, PANIC_PROBE_OPERATION};
 use serde_json::{Value, json};
 
-use super::Ctx;
 use super::check::{Check, CheckResult, Outcome, ensure};
+use super::ctx::Ctx;
 use crate::sim::faults::{FaultKind, FaultPlan, FaultRule};
 
 /// The boundary checks.

@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use connector_api::ops::OpSearch;
 use connector_api::{ConnectorObject, ErrorKind, Filter};
 
-use super::Ctx;
 use super::check::{Broken, Check, CheckResult, Outcome};
+use super::ctx::Ctx;
 use crate::sim::faults::{FaultKind, FaultPlan, FaultRule};
 
 /// Pages this small make even a small directory span several.

@@ -3,8 +3,8 @@
 
 use connector_api::{CheckStatus, ErrorKind};
 
-use super::Ctx;
 use super::check::{Check, CheckResult, Outcome, ensure};
+use super::ctx::Ctx;
 
 /// The connection checks.
 pub fn checks() -> Vec<Check> {

@@ -5,8 +5,8 @@ use connector_api::ops::OpSearch;
 use connector_api::redact::Redactor;
 use serde_json::Value;
 
-use super::Ctx;
 use super::check::{Check, Outcome, ensure};
+use super::ctx::Ctx;
 
 /// The hygiene checks.
 pub fn checks() -> Vec<Check> {

@@ -5,8 +5,8 @@ use connector_api::ops::{OpDelete, OpGet, OpSearch, OpUpdate};
 use connector_api::{AttributeDelta, ConnectorObject, ErrorKind, Filter, Manifest, Uid};
 use serde_json::{Value, json};
 
-use super::Ctx;
 use super::check::{Broken, Check, CheckResult, Outcome, ensure};
+use super::ctx::Ctx;
 
 /// The lifecycle checks of every class the manifest declares.
 pub fn checks(manifest: &Manifest) -> Vec<Check> {

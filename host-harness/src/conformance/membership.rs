@@ -4,8 +4,8 @@ use connector_api::AttributeDelta;
 use connector_api::ops::{OpGet, OpUpdate};
 use serde_json::{Value, json};
 
-use super::Ctx;
 use super::check::{Check, CheckResult, Outcome, ensure};
+use super::ctx::Ctx;
 
 /// The membership checks.
 pub fn checks() -> Vec<Check> {

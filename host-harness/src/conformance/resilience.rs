@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use connector_api::ops::{OpGet, OpSearch};
 use connector_api::{ErrorKind, Filter};
 
-use super::Ctx;
 use super::check::{Check, Outcome, ensure};
+use super::ctx::Ctx;
 use crate::sim::faults::{FaultKind, FaultPlan, FaultRule, RouteClass};
 
 /// The resilience checks.

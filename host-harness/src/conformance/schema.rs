@@ -5,8 +5,8 @@ use connector_api::ErrorKind;
 use connector_api::host::CallOptions;
 use serde_json::json;
 
-use super::Ctx;
 use super::check::{Check, CheckResult, Outcome, ensure};
+use super::ctx::Ctx;
 
 /// The schema checks.
 pub fn checks() -> Vec<Check> {

@@ -9,8 +9,8 @@ use connector_api::ops::OpSearch;
 use connector_api::{ConnectorObject, Filter, Manifest};
 use serde_json::Value;
 
-use super::Ctx;
 use super::check::{Broken, Check, CheckResult, Outcome, ensure};
+use super::ctx::Ctx;
 
 /// A check body run for one class.
 type ClassCheck = fn(&mut Ctx, &str) -> CheckResult;

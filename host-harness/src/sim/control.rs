@@ -16,8 +16,8 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::sim::state::SimState;
 use super::faults::{self, FaultPlan};
+use crate::sim::state::SimState;
 
 /// The control routes, to nest under `/__sim`.
 pub fn router() -> Router<SimState> {

@@ -6,10 +6,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::sim::state::SimState;
 use crate::sim::auth::{self, SiteRole};
 use crate::sim::error::{Confluence, SimError};
 use crate::sim::jira::{Params, param};
+use crate::sim::state::SimState;
 use crate::sim::store::{Account, Group, GroupSource, Org};
 
 /// The fixed system limit on member pages.

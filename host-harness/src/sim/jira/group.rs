@@ -11,8 +11,8 @@ use super::{
     Params, authorize, authorize_admin, find_group, int_param, jira_json, param, params,
     refuse_synced, render_group_ref, render_user,
 };
-use crate::sim::state::SimState;
 use crate::sim::error::{Jira, SimError};
+use crate::sim::state::SimState;
 use crate::sim::store::{Group, Org};
 
 /// The cap Jira puts on `/group/member` pages.

@@ -9,10 +9,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use crate::sim::state::SimState;
 use super::auth::{self, SiteRole};
 use super::error::{Jira, SimError};
 use super::store::{Account, Group, GroupSource, Org};
+use crate::sim::state::SimState;
 
 /// The Jira routes, to nest under `/rest/api/3`.
 pub fn router() -> Router<SimState> {

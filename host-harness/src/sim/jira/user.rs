@@ -7,9 +7,9 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::{Params, authorize, int_param, jira_json, param, render_group_ref, render_user};
-use crate::sim::state::SimState;
 use crate::sim::auth::SiteRole;
 use crate::sim::error::{Jira, SimError};
+use crate::sim::state::SimState;
 
 /// GET /myself.
 pub async fn myself(State(state): State<SimState>, headers: HeaderMap) -> Result<Response, Jira> {

@@ -16,8 +16,8 @@ use super::{
     DirPath, ListQuery, ListResponse, Projection, ResourcePath, authorize, filter, object_body,
     paging, scim_json,
 };
-use crate::sim::state::SimState;
 use crate::sim::error::{Scim, SimError};
+use crate::sim::state::SimState;
 use crate::sim::store::{Group, Org};
 
 /// A group as Atlassian returns it; no `externalId` key when unset.

@@ -6,8 +6,8 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::{DirPath, ResourcePath, authorize, scim_json};
-use crate::sim::state::SimState;
 use crate::sim::error::{Scim, SimError};
+use crate::sim::state::SimState;
 use crate::sim::store::ENTERPRISE;
 
 const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";

@@ -13,9 +13,9 @@ use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::sim::state::SimState;
 use super::auth;
 use super::error::{Scim, SimError};
+use crate::sim::state::SimState;
 
 /// The SCIM routes, to nest under `/scim/directory/{directory_id}`.
 pub fn router() -> Router<SimState> {

@@ -13,8 +13,8 @@ use super::{
     DirPath, ListQuery, ListResponse, Projection, ResourcePath, authorize, filter, object_body,
     paging, scim_bytes, scim_json,
 };
-use crate::sim::state::SimState;
 use crate::sim::error::{Scim, SimError};
+use crate::sim::state::SimState;
 use crate::sim::store::{ATLASSIAN_EXT, ENTERPRISE, GroupSource, Org, ScimUser, UserKey};
 
 /// The order Atlassian writes a user's attributes in.

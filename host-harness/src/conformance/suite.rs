@@ -1,0 +1,133 @@
+//! The suite file: what a run tests and with which data, and its one parser.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+/// A suite file: what to test and with which data (as ConnId's contract tests take it).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Suite {
+    /// The plugin library, relative to the suite file.
+    #[serde(default)]
+    pub plugin: Option<PathBuf>,
+    /// The connector configuration.
+    #[serde(default)]
+    pub config: Option<Value>,
+    /// Or a file holding it, relative to the suite file.
+    #[serde(default)]
+    pub config_file: Option<PathBuf>,
+    /// Start the embedded Atlassian simulator and use its configuration (with `config` as a patch).
+    #[serde(default)]
+    pub simulator: bool,
+    /// The prefix of every object the suite creates.
+    #[serde(default = "default_prefix")]
+    pub prefix: String,
+    /// Sample objects per class.
+    #[serde(default)]
+    pub classes: BTreeMap<String, ClassSamples>,
+    /// Configurations that must fail, and how.
+    #[serde(default)]
+    pub bad_configs: Vec<BadConfig>,
+    /// A config patch that makes every operation take seconds (for timeout checks).
+    #[serde(default)]
+    pub slow_config: Option<Value>,
+    /// A config patch that points at an endpoint where nothing listens.
+    #[serde(default)]
+    pub dead_config: Option<Value>,
+    /// A config patch used to delete what the suite created (e.g. hard delete).
+    #[serde(default)]
+    pub cleanup_config: Option<Value>,
+}
+
+fn default_prefix() -> String {
+    "conform-".into()
+}
+
+/// Sample data of one class. Strings may use `{prefix}`, `{n}` and `{name}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassSamples {
+    /// The name template, e.g. `{prefix}{n}@example.com`.
+    pub name: String,
+    /// Attributes of a valid create.
+    #[serde(default)]
+    pub attributes: Map<String, Value>,
+    /// A single-valued updatable attribute and two values for it.
+    #[serde(default)]
+    pub update: Option<AttributeValues>,
+    /// A multi-valued updatable attribute and two values for it.
+    #[serde(default)]
+    pub multi: Option<AttributeValues>,
+    /// An attribute and a value the connector must refuse.
+    #[serde(default)]
+    pub invalid: Option<AttributeValue>,
+    /// For groups: the attribute holding member uids, and the members' class.
+    #[serde(default)]
+    pub members: Option<Membership>,
+}
+
+/// An attribute and values for it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AttributeValues {
+    /// The attribute.
+    pub attribute: String,
+    /// Two or more values.
+    pub values: Vec<Value>,
+}
+
+/// An attribute and one value.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AttributeValue {
+    /// The attribute.
+    pub attribute: String,
+    /// The value.
+    pub value: Value,
+}
+
+/// How a group class holds its members.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Membership {
+    /// The group attribute with member uids.
+    pub attribute: String,
+    /// The class of the members.
+    pub class: String,
+    /// The member-side attribute listing the groups, if any.
+    #[serde(default)]
+    pub reverse: Option<String>,
+}
+
+/// A configuration that must fail.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BadConfig {
+    /// What is wrong, for the report.
+    pub name: String,
+    /// The patch on the good configuration.
+    pub patch: Value,
+    /// `validate` must refuse it offline, naming this field.
+    #[serde(default)]
+    pub offline_field: Option<String>,
+    /// `test` must fail this named check.
+    #[serde(default)]
+    pub failing_check: Option<String>,
+    /// An operation must fail with this error kind (e.g. `invalid_credentials`).
+    #[serde(default)]
+    pub error_kind: Option<String>,
+}
+
+impl Suite {
+    /// A suite from its JSON text; relative paths in it resolve against `dir`, the suite file's
+    /// folder. Unknown keys are refused by name.
+    pub fn parse(text: &str, dir: Option<&Path>) -> Result<Suite, String> {
+        let mut suite: Suite =
+            serde_json::from_str(text).map_err(|e| format!("not a conformance suite: {e}"))?;
+        if let Some(dir) = dir {
+            suite.plugin = suite.plugin.map(|p| dir.join(p));
+            suite.config_file = suite.config_file.map(|p| dir.join(p));
+        }
+        Ok(suite)
+    }
+}
