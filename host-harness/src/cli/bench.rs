@@ -50,32 +50,53 @@ pub enum Scenario {
     Ffi,
 }
 
-/// Options of a bench run.
-#[derive(Debug, Clone)]
+/// Measure against the embedded simulator: figures and ratios, in one process and one run.
+///
+/// Scenarios (all when none is named): recon (plugin vs a plain client fetching the same
+/// pages), recon-latency (vs pages x latency / concurrency, and vs one request at a time),
+/// memory (peak RSS at 10,000 and N users), provision (creates with grants under a rate
+/// limit), load (16 threads of mixed calls), ffi (round trip of a trivial operation).
+///
+/// Example:
+///   host-harness bench recon memory --users 100000 --json
+#[derive(Debug, Clone, clap::Args)]
+#[command(verbatim_doc_comment)]
 pub struct BenchArgs {
-    /// The scenarios; all when empty.
+    /// The scenarios to run; all when none is named.
+    #[arg(value_enum)]
     pub scenarios: Vec<Scenario>,
-    /// Users for `recon` and `memory`.
+    /// Users for recon and memory.
+    #[arg(long, default_value_t = 100_000)]
     pub users: usize,
     /// Groups seeded.
+    #[arg(long, default_value_t = 1_000)]
     pub groups: usize,
-    /// Users for `recon-latency`.
+    /// Users for recon-latency.
+    #[arg(long, default_value_t = 20_000)]
     pub latency_users: usize,
-    /// Latency injected per request in `recon-latency`, in ms.
+    /// Latency per request in recon-latency, in milliseconds.
+    #[arg(long, default_value_t = 20)]
     pub latency_ms: u64,
-    /// Requests in flight for the plugin and the plain client.
+    /// Requests in flight.
+    #[arg(long, default_value_t = 8)]
     pub concurrency: usize,
-    /// Users created in `provision`.
+    /// Users created in provision.
+    #[arg(long, default_value_t = 2_000)]
     pub provision_users: usize,
-    /// Allowed requests per second per credential in `provision`.
+    /// Allowed requests per second per credential in provision.
+    #[arg(long, default_value_t = 200.0)]
     pub rate: f64,
-    /// Host threads calling create in `provision`.
+    /// Host threads calling create in provision.
+    #[arg(long, default_value_t = 16)]
     pub threads: usize,
-    /// Calls measured in `ffi`.
+    /// Calls measured in ffi.
+    #[arg(long = "calls", default_value_t = 100_000)]
     pub ffi_calls: usize,
     /// The Atlassian plugin; default: beside this binary.
+    #[arg(long)]
     pub plugin: Option<PathBuf>,
     /// Print JSON.
+    #[arg(long)]
     pub json: bool,
 }
 

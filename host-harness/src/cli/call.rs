@@ -2,7 +2,7 @@
 
 use std::io::Read;
 use std::ops::ControlFlow;
-use std::path::Path;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use connector_api::host::CallOptions;
@@ -12,28 +12,39 @@ use serde_json::{Value, json};
 use super::CliError;
 use crate::plugin;
 
-/// What `call` runs.
-#[derive(Debug)]
-pub struct CallArgs<'a> {
-    /// The plugin library.
-    pub plugin: &'a Path,
-    /// The configuration file.
-    pub config: &'a Path,
-    /// The operation name (`validate`, `test`, `schema`, `create`, `get`, `update`, `delete`,
-    /// `search`, or any name the connector answers).
-    pub operation: &'a str,
-    /// The request: inline JSON, `@FILE`, or `-` for standard input; `{}` when absent.
-    pub input: Option<&'a str>,
-    /// The operation's timeout.
+/// Open a connector with a configuration and run one operation.
+///
+/// The result is printed as JSON on stdout; an error is printed as JSON (kind, message,
+/// retryable, details) on stderr, with exit code 1.
+///
+/// Examples:
+///   host-harness call lib.so --config c.json validate
+///   host-harness call lib.so --config c.json test
+///   host-harness call lib.so --config c.json create '{"class":"user","name":"ada","attributes":{"email":"ada@example.com"}}'
+///   host-harness call lib.so --config c.json search '{"class":"user","filter":{"eq":{"attribute":"__name__","value":"ada"}}}'
+#[derive(Debug, Clone, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct CallArgs {
+    /// The connector library.
+    pub plugin: PathBuf,
+    /// The connector configuration, a JSON file.
+    #[arg(long, short)]
+    pub config: PathBuf,
+    /// validate, test, schema, create, get, update, delete or search.
+    pub operation: String,
+    /// The request as JSON, `@FILE` to read it from a file, or `-` for standard input.
+    pub input: Option<String>,
+    /// The time the operation may take, in seconds.
+    #[arg(long, value_name = "SECONDS", value_parser = super::seconds)]
     pub timeout: Option<Duration>,
 }
 
 /// Runs the operation and prints its JSON result on stdout.
-pub fn run(args: &CallArgs<'_>) -> Result<(), CliError> {
-    let library = plugin::load(args.plugin)?;
-    let config = plugin::read_config(args.config)?;
-    let request = read_input(args.input)?;
-    tracing::debug!(operation = args.operation, "calling the connector");
+pub fn run(args: &CallArgs) -> Result<(), CliError> {
+    let library = plugin::load(&args.plugin)?;
+    let config = plugin::read_config(&args.config)?;
+    let request = read_input(args.input.as_deref())?;
+    tracing::debug!(operation = %args.operation, "calling the connector");
     let started = std::time::Instant::now();
     let result = if args.operation == "validate" {
         library.validate(&config)?;
@@ -51,11 +62,11 @@ pub fn run(args: &CallArgs<'_>) -> Result<(), CliError> {
             })?;
             json!({ "objects": objects, "count": reply.count, "complete": reply.complete })
         } else {
-            client.call_json(args.operation, &request, &options)?
+            client.call_json(&args.operation, &request, &options)?
         }
     };
     tracing::info!(
-        operation = args.operation,
+        operation = %args.operation,
         ms = started.elapsed().as_millis() as u64,
         "the connector answered"
     );

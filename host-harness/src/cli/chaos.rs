@@ -21,26 +21,40 @@ use crate::plugin;
 use crate::sim::faults::{FaultKind, FaultPlan, FaultRule, RateLimit, RouteClass};
 use crate::sim::{SimConfig, Simulator};
 
-/// The size of the campaign.
-#[derive(Debug, Clone)]
+/// Fault campaign: a realistic workload through the Atlassian plugin while the embedded
+/// simulator injects 429, 500, 503, dropped connections, truncated bodies, latency spikes
+/// and lost responses; then the store is compared with the intended end state.
+///
+/// Exits non-zero if anything was lost, duplicated or left unexplained. Same seed, same
+/// result (the workload runs one operation at a time).
+#[derive(Debug, Clone, clap::Args)]
 pub struct ChaosArgs {
-    /// Users created.
+    /// Users created (with default-group grants).
+    #[arg(long, default_value_t = 5_000)]
     pub creates: usize,
     /// Users updated.
+    #[arg(long, default_value_t = 2_000)]
     pub updates: usize,
     /// Users disabled.
+    #[arg(long, default_value_t = 1_000)]
     pub disables: usize,
     /// Users deleted.
+    #[arg(long, default_value_t = 500)]
     pub deletes: usize,
     /// Groups created, each with members added and some removed.
+    #[arg(long, default_value_t = 20)]
     pub groups: usize,
     /// The seed of the faults.
+    #[arg(long, default_value_t = 7)]
     pub seed: u64,
-    /// Retries per operation by the host.
+    /// Retries per operation by the host after a retryable error.
+    #[arg(long, default_value_t = 3)]
     pub host_retries: u32,
     /// The Atlassian plugin; default: beside this binary.
+    #[arg(long)]
     pub plugin: Option<PathBuf>,
     /// Print JSON.
+    #[arg(long)]
     pub json: bool,
 }
 

@@ -1,7 +1,7 @@
 //! `host-harness validate` and `host-harness test`: a configuration checked offline, or the
 //! connection tested check by check.
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use connector_api::CheckStatus;
 
@@ -9,8 +9,32 @@ use super::CliError;
 use crate::inert::for_terminal;
 use crate::plugin;
 
+/// Check a configuration offline: the error names the field and the fix.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ValidateArgs {
+    /// The connector library.
+    pub plugin: PathBuf,
+    /// The configuration, a JSON file.
+    #[arg(long, short)]
+    pub config: PathBuf,
+}
+
+/// Test the connection: each credential and permission, with the fix for each failure.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TestArgs {
+    /// The connector library.
+    pub plugin: PathBuf,
+    /// The configuration, a JSON file.
+    #[arg(long, short)]
+    pub config: PathBuf,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Validates a configuration offline; prints `valid` or fails with the error naming the field.
-pub fn validate(plugin_path: &Path, config: &Path) -> Result<(), CliError> {
+pub fn validate(args: &ValidateArgs) -> Result<(), CliError> {
+    let (plugin_path, config) = (&args.plugin, &args.config);
     let library = plugin::load(plugin_path)?;
     let config = plugin::read_config(config)?;
     library.validate(&config)?;
@@ -22,7 +46,8 @@ pub fn validate(plugin_path: &Path, config: &Path) -> Result<(), CliError> {
 }
 
 /// Tests the connection; prints each check with its fix; fails when a check failed.
-pub fn test(plugin_path: &Path, config: &Path, json: bool) -> Result<(), CliError> {
+pub fn test(args: &TestArgs) -> Result<(), CliError> {
+    let (plugin_path, config, json) = (&args.plugin, &args.config, args.json);
     let library = plugin::load(plugin_path)?;
     let mut config = plugin::read_config(config)?;
     let client = library.open(&config)?;

@@ -24,22 +24,39 @@ pub enum Format {
     Junit,
 }
 
-/// What `conform` runs.
-#[derive(Debug)]
+/// Run the conformance suite: every check through the real ABI, one report.
+///
+/// With no arguments: the Atlassian plugin built beside this binary, with the suite it
+/// ships (atlassian-plugin/conformance.json), against an embedded simulator on a free
+/// loopback port. Exit 0 only when no check failed.
+///
+/// Examples:
+///   host-harness conform
+///   host-harness conform target/debug/examples/libmemory_connector.so --suite connector-api/examples/memory_connector.conformance.json
+///   host-harness conform --only lifecycle.user --format junit --out conformance.xml
+#[derive(Debug, Clone, clap::Args)]
+#[command(verbatim_doc_comment)]
 pub struct ConformArgs {
-    /// The plugin; default: the suite's, else the Atlassian plugin beside this binary.
+    /// The connector library; default: the suite's, else the Atlassian plugin beside this binary.
     pub plugin: Option<PathBuf>,
-    /// The connector configuration file; default: the suite's.
+    /// The connector configuration; default: the suite's.
+    #[arg(long, short)]
     pub config: Option<PathBuf>,
-    /// The suite file; default: the Atlassian plugin's, against the embedded simulator.
+    /// The suite file: sample objects per class, bad configurations, fault settings.
+    #[arg(long)]
     pub suite: Option<PathBuf>,
-    /// Only checks whose name contains this.
+    /// Run only the checks whose name contains this (e.g. `search.` or `lifecycle.user`).
+    #[arg(long)]
     pub only: Option<String>,
-    /// The report format.
+    /// table (colour on a terminal), json, or junit (JUnit XML for CI systems).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Where to write the report; default stdout.
+    /// Write the report to this file instead of stdout.
+    #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Run the suite in a child process.
+    /// Run the suite in a child process: a plugin that aborts or crashes the process is
+    /// reported as a failed check instead of taking this command down.
+    #[arg(long)]
     pub isolate: bool,
 }
 

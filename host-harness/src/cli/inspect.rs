@@ -1,7 +1,7 @@
 //! `host-harness inspect`: what a host sees of a library: manifest, capabilities, config schema.
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use connector_api::Manifest;
 use serde_json::Value;
@@ -9,8 +9,21 @@ use serde_json::Value;
 use super::CliError;
 use crate::plugin;
 
-/// Loads the plugin at `path` and prints its manifest, as a table or as JSON.
-pub fn run(path: &Path, json: bool) -> Result<(), CliError> {
+/// Load a plugin and print its manifest, capabilities and configuration schema.
+///
+/// A library that fails to load prints a short summary of why and exits 3.
+#[derive(Debug, Clone, clap::Args)]
+pub struct InspectArgs {
+    /// The connector library (.so, .dylib or .dll).
+    pub plugin: PathBuf,
+    /// Print the manifest as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Loads the plugin at `args.plugin` and prints its manifest, as a table or as JSON.
+pub fn run(args: &InspectArgs) -> Result<(), CliError> {
+    let (path, json) = (args.plugin.as_path(), args.json);
     let library = plugin::load(path)?;
     let manifest = library.manifest();
     if json {

@@ -47,6 +47,14 @@ pub enum CliError {
     },
 }
 
+/// Parses a duration given in seconds (`30`, `0.5`), for `--timeout`.
+pub fn seconds(text: &str) -> Result<std::time::Duration, String> {
+    let secs: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    std::time::Duration::try_from_secs_f64(secs).map_err(|_| format!("`{text}` is not a duration"))
+}
+
 impl CliError {
     /// Prints the error to stderr and returns the exit code.
     pub fn report(&self) -> ExitCode {

@@ -16,22 +16,40 @@ use super::CliError;
 use crate::drift::{DriftCounts, Expected};
 use crate::plugin;
 
-/// What `recon` reads.
-#[derive(Debug)]
+/// Reconcile: stream every object of a class to JSON Lines, with a progress bar on a
+/// terminal (objects, rate, ETA once the connector announces a total) and a summary.
+///
+/// With --expected (JSON Lines of objects, as recon writes them, uid optional), write the
+/// findings instead: `differs` (with each value expected and found), `unmatched` (in the
+/// target only) and `missing` (expected only, after a complete read). Objects correlate by
+/// uid, then by name (case-insensitive); only the attributes the expectation states are
+/// compared. --out FILE is written as FILE.partial and renamed once the read is complete.
+///
+/// Examples:
+///   host-harness recon target/release/libatlassian_plugin.so --config atlassian.json --out users.jsonl
+///   host-harness recon target/release/libatlassian_plugin.so --config atlassian.json --expected idhub.jsonl
+#[derive(Debug, Clone, clap::Args)]
+#[command(verbatim_doc_comment)]
 pub struct ReconArgs {
-    /// The plugin.
+    /// The connector library.
     pub plugin: PathBuf,
-    /// The configuration file.
+    /// The configuration, a JSON file.
+    #[arg(long, short)]
     pub config: PathBuf,
-    /// The class.
+    /// The object class.
+    #[arg(long, default_value = "user")]
     pub class: String,
-    /// Where to write JSON Lines; stdout when absent.
+    /// Write JSON Lines here instead of stdout.
+    #[arg(long)]
     pub out: Option<PathBuf>,
-    /// The page size to ask for.
+    /// The page size to ask the connector for.
+    #[arg(long)]
     pub page_size: Option<u32>,
-    /// The time the whole reconciliation may take.
+    /// The time the whole reconciliation may take, in seconds.
+    #[arg(long, value_name = "SECONDS", value_parser = super::seconds)]
     pub timeout: Option<Duration>,
-    /// What IDHub expects (JSON Lines of objects): write findings instead of objects.
+    /// What IDHub expects, JSON Lines of objects: write the findings of the comparison.
+    #[arg(long, value_name = "FILE")]
     pub expected: Option<PathBuf>,
 }
 

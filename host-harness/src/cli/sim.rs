@@ -7,30 +7,53 @@ use super::CliError;
 use crate::sim::faults::{FaultKind, FaultPlan, FaultRule, RateLimit, RouteClass};
 use crate::sim::{SimConfig, Simulator};
 
-/// What `sim` serves.
-#[derive(Debug, Default)]
+/// Serve the Atlassian Cloud simulator on 127.0.0.1 until interrupted.
+///
+/// Prints the SCIM and site URLs and the credentials it accepts. Faults come from flags or a
+/// JSON plan (--faults-file), and change at run time through the control API
+/// (PUT /__sim/faults); GET /__sim/requests and /__sim/store report what was received.
+///
+/// Examples:
+///   host-harness sim --users 100000 --groups 1000 --seed 7 --write-config atlassian.json
+///   host-harness sim --rate-limit 50/10 --fault rate_limited:scim_read=0.05 --latency 20+5
+///   host-harness sim --fault lost_response:scim_write=0.1 --fault drop=0.01
+#[derive(Debug, Clone, Default, clap::Args)]
+#[command(verbatim_doc_comment)]
 pub struct SimArgs {
-    /// The port; 0 for a free one.
+    /// The port on 127.0.0.1; 0 picks a free one.
+    #[arg(long, default_value_t = 0)]
     pub port: u16,
-    /// Seeded users.
+    /// SCIM users to seed.
+    #[arg(long, default_value_t = 0)]
     pub users: usize,
-    /// Seeded groups.
+    /// SCIM groups to seed.
+    #[arg(long, default_value_t = 0)]
     pub groups: usize,
-    /// The seed.
+    /// Seed of ids, data, credentials and faults: same seed, same run.
+    #[arg(long, default_value_t = 7)]
     pub seed: u64,
-    /// The SCIM page cap.
+    /// The most SCIM resources per page.
+    #[arg(long, default_value_t = 100)]
     pub page_cap: usize,
-    /// The SCIM-to-site propagation delay in milliseconds.
+    /// Delay before SCIM writes show on the Jira and Confluence APIs, in milliseconds.
+    #[arg(long, default_value_t = 0)]
     pub propagation_delay_ms: u64,
-    /// `RATE` or `RATE/BURST` requests per second per credential.
-    pub rate_limit: Option<String>,
-    /// `KIND[:CLASS,...]=PROBABILITY` fault rules.
-    pub faults: Vec<String>,
-    /// `MS` or `MS+JITTER` latency on every request.
-    pub latency: Option<String>,
-    /// A JSON fault plan file (the control API's format); flags add to it.
+    /// Token bucket per credential: RATE or RATE/BURST requests per second.
+    #[arg(long, value_parser = parse_rate_limit)]
+    pub rate_limit: Option<RateLimit>,
+    /// A fault rule KIND[:CLASS,...]=PROBABILITY, repeatable; kinds as in README (e.g.
+    /// rate_limited, server_error, drop, lost_response, short_pages); classes scim_read,
+    /// scim_write, site_read, site_write.
+    #[arg(long = "fault", value_parser = parse_fault)]
+    pub faults: Vec<FaultRule>,
+    /// Latency on every request: MS or MS+JITTER.
+    #[arg(long, value_parser = parse_latency)]
+    pub latency: Option<FaultRule>,
+    /// A JSON fault plan, as PUT /__sim/faults takes it; the flags add to it.
+    #[arg(long)]
     pub faults_file: Option<PathBuf>,
-    /// Where to write a ready-to-use Atlassian plugin configuration.
+    /// Write a ready-to-use Atlassian plugin configuration to this file.
+    #[arg(long)]
     pub write_config: Option<PathBuf>,
 }
 
@@ -46,9 +69,8 @@ pub fn parse_fault(spec: &str) -> Result<FaultRule, String> {
         Some((k, c)) => (k, Some(c)),
         None => (target, None),
     };
-    let kind: FaultKind = serde_json::from_value(serde_json::Value::String(kind.to_owned())).map_err(|_| {
-        format!("--fault {spec}: unknown kind `{kind}` (rate_limited, server_error, unavailable, drop, truncate, lost_response, invalid_json, wrong_types, missing_fields, huge_body, html_body, redirect)")
-    })?;
+    let kind: FaultKind = serde_json::from_value(serde_json::Value::String(kind.to_owned()))
+        .map_err(|_| format!("--fault {spec}: unknown kind `{kind}` (see README, Faults)"))?;
     let routes = classes
         .map(|c| {
             c.split(',')
@@ -62,6 +84,32 @@ pub fn parse_fault(spec: &str) -> Result<FaultRule, String> {
         .transpose()?
         .unwrap_or_default();
     Ok(FaultRule::new(kind, probability).on(&routes))
+}
+
+/// Parses `MS` or `MS+JITTER` into a latency rule on every request.
+pub fn parse_latency(spec: &str) -> Result<FaultRule, String> {
+    let (fixed, jitter) = spec.split_once('+').unwrap_or((spec, "0"));
+    let ms = |s: &str| {
+        s.trim()
+            .parse::<u64>()
+            .map_err(|_| format!("`{spec}`: expected MS or MS+JITTER"))
+    };
+    let mut rule = FaultRule::new(FaultKind::Latency, 1.0);
+    rule.latency_ms = ms(fixed)?;
+    rule.jitter_ms = ms(jitter)?;
+    Ok(rule)
+}
+
+/// Parses `RATE` or `RATE/BURST` requests per second.
+pub fn parse_rate_limit(spec: &str) -> Result<RateLimit, String> {
+    let bad = || format!("`{spec}`: expected RATE or RATE/BURST");
+    let (per_second, burst) = spec.split_once('/').unwrap_or((spec, ""));
+    let per_second: f64 = per_second.parse().map_err(|_| bad())?;
+    let burst: f64 = match burst {
+        "" => per_second.max(1.0),
+        b => b.parse().map_err(|_| bad())?,
+    };
+    Ok(RateLimit { per_second, burst })
 }
 
 /// Builds the fault plan from a file and flags.
@@ -81,34 +129,10 @@ pub fn fault_plan(args: &SimArgs) -> Result<FaultPlan, CliError> {
         None => FaultPlan::default(),
     };
     plan.seed = args.seed;
-    for spec in &args.faults {
-        plan.rules.push(parse_fault(spec).map_err(CliError::Usage)?);
-    }
-    if let Some(latency) = &args.latency {
-        let (fixed, jitter) = latency.split_once('+').unwrap_or((latency, "0"));
-        let ms = |s: &str| {
-            s.trim().parse::<u64>().map_err(|_| {
-                CliError::Usage(format!("--latency {latency}: expected MS or MS+JITTER"))
-            })
-        };
-        let mut rule = FaultRule::new(FaultKind::Latency, 1.0);
-        rule.latency_ms = ms(fixed)?;
-        rule.jitter_ms = ms(jitter)?;
-        plan.rules.push(rule);
-    }
+    plan.rules.extend(args.faults.iter().cloned());
+    plan.rules.extend(args.latency.clone());
     if let Some(rate) = &args.rate_limit {
-        let (per_second, burst) = rate.split_once('/').unwrap_or((rate, ""));
-        let per_second: f64 = per_second.parse().map_err(|_| {
-            CliError::Usage(format!("--rate-limit {rate}: expected RATE or RATE/BURST"))
-        })?;
-        let burst: f64 = if burst.is_empty() {
-            per_second.max(1.0)
-        } else {
-            burst.parse().map_err(|_| {
-                CliError::Usage(format!("--rate-limit {rate}: expected RATE or RATE/BURST"))
-            })?
-        };
-        plan.rate_limit = Some(RateLimit { per_second, burst });
+        plan.rate_limit = Some(rate.clone());
     }
     plan.validated().map_err(CliError::Usage)
 }
