@@ -58,6 +58,9 @@ pub struct ConformArgs {
     /// reported as a failed check instead of taking this command down.
     #[arg(long)]
     pub isolate: bool,
+    /// Append each check's name to this file once it ran (what `--isolate` reads back).
+    #[arg(long, hide = true)]
+    pub progress: Option<PathBuf>,
 }
 
 fn usage(message: String) -> CliError {
@@ -124,6 +127,7 @@ pub fn report(args: &ConformArgs) -> Result<Report, CliError> {
     let faults = simulator.as_ref().map(|s| s as &dyn FaultControl);
     let selection = Selection {
         only: args.only.clone(),
+        progress: args.progress.clone(),
     };
     Ok(conformance::run(
         Target {
@@ -140,7 +144,8 @@ pub fn report(args: &ConformArgs) -> Result<Report, CliError> {
 /// a failed check here. The child's report is read back; if it died, the report says after
 /// which check and how.
 pub fn isolated_report(args: &ConformArgs) -> Result<Report, CliError> {
-    let out = std::env::temp_dir().join(format!("conform-isolated-{}.json", std::process::id()));
+    let out = tempfile::NamedTempFile::new()?;
+    let progress = tempfile::NamedTempFile::new()?;
     let mut child = std::process::Command::new(std::env::current_exe()?);
     child.arg("conform");
     if let Some(p) = &args.plugin {
@@ -154,38 +159,37 @@ pub fn isolated_report(args: &ConformArgs) -> Result<Report, CliError> {
     if let Some(only) = &args.only {
         child.args(["--only", only]);
     }
-    child.args(["--format", "json", "--out"]).arg(&out);
-    child.env("HOST_HARNESS_LOG", "warn,host_harness::conformance=debug");
-    let output = child.output()?;
-    let written = std::fs::read_to_string(&out).ok();
-    std::fs::remove_file(&out).ok();
+    child.args(["--format", "json", "--out"]).arg(out.path());
+    child.arg("--progress").arg(progress.path());
+    let status = child.status()?;
+    let written = std::fs::read_to_string(out.path()).ok();
     if let Some(report) = written.as_deref().and_then(Report::from_json) {
         return Ok(report);
     }
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let last = stderr
-        .lines()
-        .filter(|l| l.contains("conformance check done"))
-        .filter_map(|l| l.split_whitespace().find_map(|w| w.strip_prefix("check=")))
-        .next_back()
-        .unwrap_or("none")
-        .to_owned();
-    let how = match output.status.code() {
-        Some(code) => format!("exited with code {code}"),
-        None => {
-            use std::os::unix::process::ExitStatusExt;
-            format!(
-                "was killed by signal {}",
-                output.status.signal().unwrap_or(0)
-            )
-        }
-    };
+    let ran = std::fs::read_to_string(progress.path()).unwrap_or_default();
+    let last = ran.lines().next_back().unwrap_or("none").to_owned();
     Ok(Report::crashed(
         args.plugin.as_deref().unwrap_or(Path::new("?")),
         format!(
-            "the plugin's process {how} during the check after `{last}`; no report was written"
+            "the plugin's process {} during the check after `{last}`; no report was written",
+            ended(status)
         ),
     ))
+}
+
+/// How a child process ended, in words.
+fn ended(status: std::process::ExitStatus) -> String {
+    if let Some(code) = status.code() {
+        return format!("exited with code {code}");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            return format!("was killed by signal {signal}");
+        }
+    }
+    "ended abnormally".into()
 }
 
 /// Runs the suite, prints or writes the report; fails when a check failed.

@@ -71,6 +71,25 @@ pub struct Target<'a> {
 pub struct Selection {
     /// Run only checks whose name contains this.
     pub only: Option<String>,
+    /// Append each check's name to this file once it ran: how a parent learns how far a
+    /// child that crashed got (`conform --isolate`).
+    pub progress: Option<std::path::PathBuf>,
+}
+
+impl Selection {
+    /// Records that `check` ran, where the selection asks; a failure to write is only logged.
+    fn ran(&self, check: &str) {
+        use std::io::Write;
+        let Some(path) = &self.progress else { return };
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .and_then(|mut f| writeln!(f, "{check}"));
+        if let Err(e) = written {
+            tracing::warn!("cannot record progress in {}: {e}", path.display());
+        }
+    }
 }
 
 impl Selection {
@@ -135,6 +154,7 @@ pub fn run(target: Target<'_>, selection: &Selection) -> Report {
         }
         let Outcome { status, reason } = outcome.unwrap_or_else(|b| Outcome::fail(b.0));
         tracing::debug!(check = %check.name, ?status, ms = t.elapsed().as_millis() as u64, "conformance check done");
+        selection.ran(&check.name);
         ctx.transcript.push(reason.clone());
         report.push(CheckReport {
             name: check.name,

@@ -21,6 +21,7 @@ fn run(plugin: Option<std::path::PathBuf>, suite: Option<std::path::PathBuf>) ->
         format: Format::Table,
         out: None,
         isolate: false,
+        progress: None,
     })
     .expect("the suite runs")
 }

@@ -87,10 +87,15 @@ fn too_many(path: &str, retry_after: u64, limit: f64, remaining: f64, reset: Dur
     response
 }
 
-/// Closes the connection without a response: the connection task unwinds silently (no panic
-/// hook runs for `resume_unwind`), and hyper drops the socket.
-fn drop_connection() -> ! {
-    std::panic::resume_unwind(Box::new("simulated dropped connection"))
+/// Closes the connection without a response: the body fails before its first byte, so hyper
+/// abandons the connection (no panic: a release build with `panic = "abort"` behaves alike).
+fn drop_connection() -> Response {
+    let failing = futures_util::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::other("simulated dropped connection"))
+    });
+    let mut response = Response::new(Body::from_stream(failing));
+    *response.status_mut() = StatusCode::BAD_GATEWAY;
+    response
 }
 
 /// The middleware: admission (counts, the rate limit, which rules fire), then the response

@@ -47,7 +47,10 @@ impl RouteClass {
 }
 
 /// What a rule does to a request it selects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr, strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum FaultKind {
     /// 429 with `Retry-After` and `X-RateLimit-*` headers; nothing is applied.
@@ -111,36 +114,9 @@ pub enum FaultKind {
 }
 
 impl FaultKind {
-    /// The snake_case name used in plans and in the request log.
+    /// The snake_case name used in plans and in the request log (serde's, through strum).
     pub fn name(self) -> &'static str {
-        match self {
-            FaultKind::RateLimited => "rate_limited",
-            FaultKind::ServerError => "server_error",
-            FaultKind::Unavailable => "unavailable",
-            FaultKind::Drop => "drop",
-            FaultKind::Truncate => "truncate",
-            FaultKind::LostResponse => "lost_response",
-            FaultKind::Latency => "latency",
-            FaultKind::InvalidJson => "invalid_json",
-            FaultKind::WrongTypes => "wrong_types",
-            FaultKind::MissingFields => "missing_fields",
-            FaultKind::HugeBody => "huge_body",
-            FaultKind::HtmlBody => "html_body",
-            FaultKind::Redirect => "redirect",
-            FaultKind::EchoCredentials => "echo_credentials",
-            FaultKind::Conflict => "conflict",
-            FaultKind::HostileText => "hostile_text",
-            FaultKind::ShortPages => "short_pages",
-            FaultKind::IgnoredStartIndex => "ignored_start_index",
-            FaultKind::TotalTooLow => "total_too_low",
-            FaultKind::TotalTooHigh => "total_too_high",
-            FaultKind::TotalHuge => "total_huge",
-            FaultKind::InsertAhead => "insert_ahead",
-            FaultKind::MissingIds => "missing_ids",
-            FaultKind::OversizedPage => "oversized_page",
-            FaultKind::IgnoredFilter => "ignored_filter",
-            FaultKind::EmptyPages => "empty_pages",
-        }
+        self.into()
     }
 }
 
@@ -291,5 +267,19 @@ impl FaultPlan {
             }
         }
         Ok(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_has_one_name_in_plans_and_in_the_log() {
+        use strum::IntoEnumIterator;
+        for kind in FaultKind::iter() {
+            let serde = serde_json::to_value(kind).unwrap();
+            assert_eq!(serde.as_str(), Some(kind.name()));
+        }
     }
 }
