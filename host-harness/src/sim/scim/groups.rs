@@ -7,14 +7,14 @@ use std::collections::BTreeSet;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::patch::{PatchOp, operations};
 use super::{
-    DirPath, ListQuery, ListResponse, Projection, ResourcePath, authorize, filter, object_body,
-    paging, scim_json,
+    Authorized, ListQuery, ListResponse, Projection, ResourcePath, filter, object_body, paging,
+    scim_json,
 };
 use crate::sim::error::{Scim, SimError};
 use crate::sim::state::SimState;
@@ -61,11 +61,9 @@ fn group_not_found(id: &str) -> Scim {
 /// GET /Groups.
 pub async fn list(
     State(state): State<SimState>,
-    Path(p): Path<DirPath>,
     Query(q): Query<ListQuery>,
-    headers: HeaderMap,
+    _auth: Authorized,
 ) -> Result<Response, Scim> {
-    authorize(&state, &headers, &p.directory_id)?;
     let org = state.store.read();
     let (offset, count, requested) = paging(&q, org.settings.scim_page_cap).map_err(Scim)?;
     let projection = Projection::of(&q);
@@ -120,11 +118,9 @@ fn body_members(org: &Org, body: &Map<String, Value>) -> Result<Vec<String>, Sci
 /// POST /Groups.
 pub async fn create(
     State(state): State<SimState>,
-    Path(p): Path<DirPath>,
-    headers: HeaderMap,
+    _auth: Authorized,
     body: Bytes,
 ) -> Result<Response, Scim> {
-    authorize(&state, &headers, &p.directory_id)?;
     let body = object_body(&body)?;
     let name = body
         .get("displayName")
@@ -154,9 +150,8 @@ pub async fn get(
     State(state): State<SimState>,
     Path(p): Path<ResourcePath>,
     Query(q): Query<ListQuery>,
-    headers: HeaderMap,
+    _auth: Authorized,
 ) -> Result<Response, Scim> {
-    authorize(&state, &headers, &p.directory_id)?;
     let org = state.store.read();
     let group = org
         .scim_group(&p.id)
@@ -181,10 +176,9 @@ fn refuse_rename(group: &Group, name: Option<&Value>) -> Result<(), Scim> {
 pub async fn replace(
     State(state): State<SimState>,
     Path(p): Path<ResourcePath>,
-    headers: HeaderMap,
+    _auth: Authorized,
     body: Bytes,
 ) -> Result<Response, Scim> {
-    authorize(&state, &headers, &p.directory_id)?;
     let body = object_body(&body)?;
     let mut org = state.store.write();
     let group = org
@@ -231,10 +225,9 @@ fn member_filter(path: &str) -> Option<String> {
 pub async fn patch(
     State(state): State<SimState>,
     Path(p): Path<ResourcePath>,
-    headers: HeaderMap,
+    _auth: Authorized,
     body: Bytes,
 ) -> Result<Response, Scim> {
-    authorize(&state, &headers, &p.directory_id)?;
     let body = Value::Object(object_body(&body)?);
     let ops = operations(&body).map_err(Scim)?;
     let mut org = state.store.write();
@@ -336,9 +329,8 @@ pub async fn patch(
 pub async fn delete(
     State(state): State<SimState>,
     Path(p): Path<ResourcePath>,
-    headers: HeaderMap,
+    _auth: Authorized,
 ) -> Result<Response, Scim> {
-    authorize(&state, &headers, &p.directory_id)?;
     let mut org = state.store.write();
     if org.scim_group(&p.id).is_none() {
         return Err(group_not_found(&p.id));

@@ -1,11 +1,11 @@
 //! `/Schemas`, `/ResourceTypes`, `/ServiceProviderConfig`: the static discovery documents.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::{DirPath, ResourcePath, authorize, scim_json};
+use super::{Authorized, ResourcePath, scim_json};
 use crate::sim::error::{Scim, SimError};
 use crate::sim::state::SimState;
 use crate::sim::store::ENTERPRISE;
@@ -120,12 +120,7 @@ fn base(state: &SimState) -> String {
 }
 
 /// GET /Schemas.
-pub async fn schemas(
-    State(state): State<SimState>,
-    Path(p): Path<DirPath>,
-    headers: HeaderMap,
-) -> Result<Response, Scim> {
-    authorize(&state, &headers, &p.directory_id)?;
+pub async fn schemas(State(state): State<SimState>, _auth: Authorized) -> Result<Response, Scim> {
     let base = base(&state);
     let docs = [USER_SCHEMA, ENTERPRISE, GROUP_SCHEMA]
         .iter()
@@ -138,9 +133,8 @@ pub async fn schemas(
 pub async fn schema(
     State(state): State<SimState>,
     Path(p): Path<ResourcePath>,
-    headers: HeaderMap,
+    _auth: Authorized,
 ) -> Result<Response, Scim> {
-    authorize(&state, &headers, &p.directory_id)?;
     let doc = schema_doc(&base(&state), &p.id)
         .ok_or_else(|| Scim(SimError::not_found(format!("Schema {} not found", p.id))))?;
     Ok(scim_json(StatusCode::OK, &doc))
@@ -149,10 +143,8 @@ pub async fn schema(
 /// GET /ResourceTypes.
 pub async fn resource_types(
     State(state): State<SimState>,
-    Path(p): Path<DirPath>,
-    headers: HeaderMap,
+    _auth: Authorized,
 ) -> Result<Response, Scim> {
-    authorize(&state, &headers, &p.directory_id)?;
     let base = base(&state);
     let docs = ["User", "Group"]
         .iter()
@@ -165,9 +157,8 @@ pub async fn resource_types(
 pub async fn resource_type(
     State(state): State<SimState>,
     Path(p): Path<ResourcePath>,
-    headers: HeaderMap,
+    _auth: Authorized,
 ) -> Result<Response, Scim> {
-    authorize(&state, &headers, &p.directory_id)?;
     let doc = resource_type_doc(&base(&state), &p.id).ok_or_else(|| {
         Scim(SimError::not_found(format!(
             "ResourceType {} not found",
@@ -180,10 +171,8 @@ pub async fn resource_type(
 /// GET /ServiceProviderConfig.
 pub async fn service_provider_config(
     State(state): State<SimState>,
-    Path(p): Path<DirPath>,
-    headers: HeaderMap,
+    _auth: Authorized,
 ) -> Result<Response, Scim> {
-    authorize(&state, &headers, &p.directory_id)?;
     let base = base(&state);
     Ok(scim_json(
         StatusCode::OK,

@@ -7,6 +7,7 @@ pub mod patch;
 pub mod users;
 
 use axum::Router;
+use axum::extract::Path;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -50,13 +51,6 @@ async fn unknown_endpoint(uri: axum::http::Uri) -> Scim {
         "No SCIM endpoint at {}",
         uri.path()
     )))
-}
-
-/// The directory part of a SCIM path.
-#[derive(Debug, Deserialize)]
-pub struct DirPath {
-    /// The directory id.
-    pub directory_id: String,
 }
 
 /// A resource under a directory.
@@ -103,8 +97,30 @@ pub fn paging(q: &ListQuery, cap: usize) -> Result<(usize, usize, usize), SimErr
     Ok((start - 1, requested.min(cap), requested))
 }
 
+/// A request whose Bearer key and directory were checked: the extractor every SCIM handler
+/// takes instead of repeating the check.
+#[derive(Debug, Clone, Copy)]
+pub struct Authorized;
+
+impl axum::extract::FromRequestParts<SimState> for Authorized {
+    type Rejection = Scim;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &SimState,
+    ) -> Result<Self, Self::Rejection> {
+        let Path(params) =
+            Path::<std::collections::HashMap<String, String>>::from_request_parts(parts, state)
+                .await
+                .map_err(|e| Scim(SimError::bad_request("invalidPath", e.to_string())))?;
+        let directory_id = params.get("directory_id").map(String::as_str).unwrap_or("");
+        authorize(state, &parts.headers, directory_id)?;
+        Ok(Authorized)
+    }
+}
+
 /// Checks the Bearer key, then the directory.
-pub fn authorize(state: &SimState, headers: &HeaderMap, directory_id: &str) -> Result<(), Scim> {
+fn authorize(state: &SimState, headers: &HeaderMap, directory_id: &str) -> Result<(), Scim> {
     auth::scim(headers, &state.creds).map_err(Scim)?;
     let org = state.store.read();
     if directory_id != org.settings.directory_id {

@@ -2,7 +2,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
@@ -10,8 +10,8 @@ use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
 use super::{
-    DirPath, ListQuery, ListResponse, Projection, ResourcePath, authorize, filter, object_body,
-    paging, scim_bytes, scim_json,
+    Authorized, ListQuery, ListResponse, Projection, ResourcePath, filter, object_body, paging,
+    scim_bytes, scim_json,
 };
 use crate::sim::error::{Scim, SimError};
 use crate::sim::state::SimState;
@@ -180,11 +180,9 @@ pub fn render(org: &Org, user: &ScimUser) -> Value {
 /// GET /Users.
 pub async fn list(
     State(state): State<SimState>,
-    Path(p): Path<DirPath>,
     Query(q): Query<ListQuery>,
-    headers: HeaderMap,
+    _auth: Authorized,
 ) -> Result<Response, Scim> {
-    authorize(&state, &headers, &p.directory_id)?;
     let org = state.store.read();
     let (offset, count, requested) = paging(&q, org.settings.scim_page_cap).map_err(Scim)?;
     let projection = Projection::of(&q);
@@ -220,11 +218,9 @@ pub async fn list(
 /// POST /Users.
 pub async fn create(
     State(state): State<SimState>,
-    Path(p): Path<DirPath>,
-    headers: HeaderMap,
+    _auth: Authorized,
     body: Bytes,
 ) -> Result<Response, Scim> {
-    authorize(&state, &headers, &p.directory_id)?;
     let body = object_body(&body)?;
     let mut org = state.store.write();
     let id = org.create_user(&body).map_err(Scim)?;
@@ -243,9 +239,8 @@ pub async fn get(
     State(state): State<SimState>,
     Path(p): Path<ResourcePath>,
     Query(q): Query<ListQuery>,
-    headers: HeaderMap,
+    _auth: Authorized,
 ) -> Result<Response, Scim> {
-    authorize(&state, &headers, &p.directory_id)?;
     let org = state.store.read();
     let user = org
         .user(&p.id)
@@ -261,10 +256,9 @@ pub async fn get(
 pub async fn replace(
     State(state): State<SimState>,
     Path(p): Path<ResourcePath>,
-    headers: HeaderMap,
+    _auth: Authorized,
     body: Bytes,
 ) -> Result<Response, Scim> {
-    authorize(&state, &headers, &p.directory_id)?;
     let body = object_body(&body)?;
     let mut org = state.store.write();
     org.replace_user(&p.id, &body).map_err(Scim)?;
@@ -276,10 +270,9 @@ pub async fn replace(
 pub async fn patch(
     State(state): State<SimState>,
     Path(p): Path<ResourcePath>,
-    headers: HeaderMap,
+    _auth: Authorized,
     body: Bytes,
 ) -> Result<Response, Scim> {
-    authorize(&state, &headers, &p.directory_id)?;
     let body = Value::Object(object_body(&body)?);
     let mut org = state.store.write();
     let mut attrs = org
@@ -297,9 +290,8 @@ pub async fn patch(
 pub async fn delete(
     State(state): State<SimState>,
     Path(p): Path<ResourcePath>,
-    headers: HeaderMap,
+    _auth: Authorized,
 ) -> Result<Response, Scim> {
-    authorize(&state, &headers, &p.directory_id)?;
     state.store.write().delete_user(&p.id).map_err(Scim)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
