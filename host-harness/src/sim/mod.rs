@@ -20,6 +20,7 @@ pub mod error;
 pub mod faults;
 pub mod jira;
 pub mod scim;
+pub mod site;
 pub mod state;
 pub mod store;
 

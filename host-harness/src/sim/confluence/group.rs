@@ -9,8 +9,9 @@ use serde_json::{Value, json};
 use crate::sim::auth::{self, SiteRole};
 use crate::sim::error::{Confluence, SimError};
 use crate::sim::jira::{Params, param};
+use crate::sim::site;
 use crate::sim::state::SimState;
-use crate::sim::store::{Account, Group, GroupSource, Org};
+use crate::sim::store::{Account, Group, Org};
 
 /// The fixed system limit on member pages.
 pub const MEMBER_LIMIT: usize = 200;
@@ -114,19 +115,9 @@ pub async fn create(
     body: Bytes,
 ) -> Result<Response, Confluence> {
     authorize_admin(&state, &headers)?;
-    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let name = body
-        .get("name")
-        .and_then(Value::as_str)
-        .filter(|s| !s.trim().is_empty())
-        .ok_or_else(|| {
-            Confluence(SimError::bad_request(
-                "invalidValue",
-                "A group name is required",
-            ))
-        })?;
+    let name = site::new_group_name(&body, "A group name is required").map_err(Confluence)?;
     let mut org = state.store.write();
-    let id = org.create_site_group(name).map_err(Confluence)?;
+    let id = org.create_site_group(&name).map_err(Confluence)?;
     let group = org.group(&id).expect("just created");
     Ok(json_ok(StatusCode::CREATED, &render_group(&org, group)))
 }
@@ -188,7 +179,7 @@ pub async fn delete_by_id(
         .visible_group(id)
         .ok_or_else(|| group_not_found(&format!("id {id}")))?
         .clone();
-    refuse_synced(&state, &group)?;
+    site::refuse_synced(&state.switches, &group).map_err(Confluence)?;
     if group.default_for.is_some() {
         return Err(Confluence(SimError::bad_request(
             "invalidValue",
@@ -253,20 +244,6 @@ pub async fn members(
     Ok(json_ok(StatusCode::OK, &body))
 }
 
-fn refuse_synced(state: &SimState, group: &Group) -> Result<(), Confluence> {
-    if group.source == GroupSource::Scim {
-        return Err(Confluence(SimError {
-            status: state.switches.synced_group_write_status,
-            scim_type: None,
-            detail: format!(
-                "Group '{}' is synced from an identity provider and can only be changed there.",
-                group.name
-            ),
-        }));
-    }
-    Ok(())
-}
-
 /// POST /group/userByGroupId?groupId=: 201.
 pub async fn add_user(
     State(state): State<SimState>,
@@ -298,13 +275,9 @@ pub async fn add_user(
         .visible_group(&group_id)
         .ok_or_else(|| group_not_found(&format!("id {group_id}")))?
         .clone();
-    refuse_synced(&state, &group)?;
-    if org.visible_account(&account).is_none() {
-        return Err(Confluence(SimError::not_found(format!(
-            "No user found with accountId {account}"
-        ))));
-    }
-    org.add_member(&group.id, &account);
+    let unknown = format!("No user found with accountId {account}");
+    site::set_member(&mut org, &state.switches, &group, &account, true, &unknown)
+        .map_err(Confluence)?;
     Ok(StatusCode::CREATED.into_response())
 }
 
@@ -322,12 +295,8 @@ pub async fn remove_user(
         .visible_group(&group_id)
         .ok_or_else(|| group_not_found(&format!("id {group_id}")))?
         .clone();
-    refuse_synced(&state, &group)?;
-    if org.visible_account(&account).is_none() {
-        return Err(Confluence(SimError::not_found(format!(
-            "No user found with accountId {account}"
-        ))));
-    }
-    org.remove_member(&group.id, &account);
+    let unknown = format!("No user found with accountId {account}");
+    site::set_member(&mut org, &state.switches, &group, &account, false, &unknown)
+        .map_err(Confluence)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

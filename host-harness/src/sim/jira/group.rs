@@ -12,6 +12,7 @@ use super::{
     refuse_synced, render_group_ref, render_user,
 };
 use crate::sim::error::{Jira, SimError};
+use crate::sim::site;
 use crate::sim::state::SimState;
 use crate::sim::store::{Group, Org};
 
@@ -58,6 +59,9 @@ fn account_id_of(body: &[u8]) -> Result<String, Jira> {
         })
 }
 
+/// Jira's 404 for an account it cannot see, as its REST API words it.
+const UNKNOWN_USER: &str = "Specified user does not exist or you do not have required permissions";
+
 /// POST /group.
 pub async fn create(
     State(state): State<SimState>,
@@ -65,19 +69,13 @@ pub async fn create(
     body: Bytes,
 ) -> Result<Response, Jira> {
     authorize_admin(&state, &headers)?;
-    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let name = body
-        .get("name")
-        .and_then(Value::as_str)
-        .filter(|s| !s.trim().is_empty())
-        .ok_or_else(|| {
-            Jira(SimError::bad_request(
-                "invalidValue",
-                "group name is not specified or the group name is in use",
-            ))
-        })?;
+    let name = site::new_group_name(
+        &body,
+        "group name is not specified or the group name is in use",
+    )
+    .map_err(Jira)?;
     let mut org = state.store.write();
-    let id = org.create_site_group(name).map_err(Jira)?;
+    let id = org.create_site_group(&name).map_err(Jira)?;
     let group = org.group(&id).expect("just created");
     Ok(jira_json(StatusCode::CREATED, &render_group(&org, group)))
 }
@@ -256,13 +254,16 @@ pub async fn add_user(
     let account = account_id_of(&body)?;
     let mut org = state.store.write();
     let group = find_group(&org, &q)?.clone();
-    refuse_synced(&state, &group)?;
-    if org.visible_account(&account).is_none() {
-        return Err(Jira(SimError::not_found(
-            "Specified user does not exist or you do not have required permissions",
-        )));
-    }
-    if !org.add_member(&group.id, &account) {
+    if !site::set_member(
+        &mut org,
+        &state.switches,
+        &group,
+        &account,
+        true,
+        UNKNOWN_USER,
+    )
+    .map_err(Jira)?
+    {
         return Err(Jira(SimError::bad_request(
             "uniqueness",
             format!(
@@ -293,13 +294,16 @@ pub async fn remove_user(
         .to_owned();
     let mut org = state.store.write();
     let group = find_group(&org, &q)?.clone();
-    refuse_synced(&state, &group)?;
-    if org.visible_account(&account).is_none() {
-        return Err(Jira(SimError::not_found(
-            "Specified user does not exist or you do not have required permissions",
-        )));
-    }
-    if !org.remove_member(&group.id, &account) {
+    if !site::set_member(
+        &mut org,
+        &state.switches,
+        &group,
+        &account,
+        false,
+        UNKNOWN_USER,
+    )
+    .map_err(Jira)?
+    {
         return Err(Jira(SimError::bad_request(
             "noTarget",
             format!(

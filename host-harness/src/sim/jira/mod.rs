@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::auth::{self, SiteRole};
 use super::error::{Jira, SimError};
-use super::store::{Account, Group, GroupSource, Org};
+use super::store::{Account, Group, Org};
 use crate::sim::state::SimState;
 
 /// The Jira routes, to nest under `/rest/api/3`.
@@ -95,19 +95,9 @@ pub fn find_group<'a>(org: &'a Org, q: &Params) -> Result<&'a Group, Jira> {
     group.ok_or_else(|| Jira(SimError::not_found("Specified group does not exist.")))
 }
 
-/// Refuses site writes to a group synced from the identity provider, with the configured status.
+/// Refuses site writes to a group synced from the identity provider (see [`crate::sim::site`]).
 pub fn refuse_synced(state: &SimState, group: &Group) -> Result<(), Jira> {
-    if group.source == GroupSource::Scim {
-        return Err(Jira(SimError {
-            status: state.switches.synced_group_write_status,
-            scim_type: None,
-            detail: format!(
-                "Group '{}' is synced from an identity provider and can only be changed there.",
-                group.name
-            ),
-        }));
-    }
-    Ok(())
+    crate::sim::site::refuse_synced(&state.switches, group).map_err(Jira)
 }
 
 /// A user as Jira returns it; the email only where the user's privacy allows.
