@@ -244,104 +244,35 @@ fn apply(
         (_, v) => v,
     };
     match (&path.filter, &path.sub) {
-        (None, None) => match op {
-            PatchOp::Remove => match (&value, attrs.get_mut(attribute)) {
-                (Some(v), Some(Value::Array(items))) if is_multi(attribute) => {
-                    let gone = as_items(v);
-                    items.retain(|item| {
-                        !gone.iter().any(|g| {
-                            g.get("value").is_some() && g.get("value") == item.get("value")
-                        })
-                    });
-                }
-                _ => {
-                    attrs.remove(attribute);
-                }
-            },
-            PatchOp::Add if is_multi(attribute) => {
-                let items = attrs
-                    .entry(attribute)
-                    .or_insert_with(|| Value::Array(Vec::new()));
-                if !items.is_array() {
-                    *items = Value::Array(Vec::new());
-                }
-                let items = items.as_array_mut().expect("made an array above");
-                for new in as_items(&value.expect("checked by operations")) {
-                    match items
+        (None, None) => apply_whole(attrs, op, attribute, value)?,
+        (None, Some(sub)) => apply_sub(attrs, op, attribute, sub, value)?,
+        (Some(filter), sub) => apply_filtered(attrs, op, attribute, filter, sub.as_ref(), value)?,
+    }
+    Ok(())
+}
+
+/// `op` on a whole attribute (no filter, no sub-attribute).
+fn apply_whole(
+    attrs: &mut Map<String, Value>,
+    op: PatchOp,
+    attribute: &str,
+    value: Option<Value>,
+) -> Result<(), SimError> {
+    match op {
+        PatchOp::Remove => match (&value, attrs.get_mut(attribute)) {
+            (Some(v), Some(Value::Array(items))) if is_multi(attribute) => {
+                let gone = as_items(v);
+                items.retain(|item| {
+                    !gone
                         .iter()
-                        .position(|i| i.get("value") == new.get("value"))
-                    {
-                        Some(pos) => items[pos] = new.clone(),
-                        None => items.push(new.clone()),
-                    }
-                    if new.get("primary") == Some(&Value::Bool(true)) {
-                        let pos = items
-                            .iter()
-                            .position(|i| i.get("value") == new.get("value"))
-                            .unwrap_or(0);
-                        keep_one_primary(items, pos);
-                    }
-                }
+                        .any(|g| g.get("value").is_some() && g.get("value") == item.get("value"))
+                });
             }
-            PatchOp::Add | PatchOp::Replace if is_complex(attribute) => {
-                let Some(Value::Object(fields)) = value else {
-                    return Err(SimError::bad_request(
-                        "invalidValue",
-                        format!("{attribute} must be an object"),
-                    ));
-                };
-                let target = attrs
-                    .entry(attribute)
-                    .or_insert_with(|| Value::Object(Map::new()));
-                if op == PatchOp::Replace || !target.is_object() {
-                    *target = Value::Object(Map::new());
-                }
-                let target = target.as_object_mut().expect("made an object above");
-                target.extend(fields);
-            }
-            PatchOp::Add | PatchOp::Replace => {
-                let value = value.expect("checked by operations");
-                if value.is_null() {
-                    attrs.remove(attribute);
-                } else {
-                    attrs.insert(attribute.to_owned(), value);
-                }
-            }
-        },
-        (None, Some(sub)) => {
-            if !is_complex(attribute) {
-                return Err(SimError::bad_request(
-                    "invalidPath",
-                    format!("{attribute} has no sub-attribute {sub}"),
-                ));
-            }
-            let target = attrs
-                .entry(attribute)
-                .or_insert_with(|| Value::Object(Map::new()));
-            if !target.is_object() {
-                *target = Value::Object(Map::new());
-            }
-            let target = target.as_object_mut().expect("made an object above");
-            match (op, value) {
-                (PatchOp::Remove, _) | (_, Some(Value::Null)) => {
-                    target.remove(sub);
-                }
-                (_, Some(v)) => {
-                    target.insert(sub.clone(), v);
-                }
-                (_, None) => {}
-            }
-            if target.is_empty() {
+            _ => {
                 attrs.remove(attribute);
             }
-        }
-        (Some(filter), sub) => {
-            if !is_multi(attribute) {
-                return Err(SimError::bad_request(
-                    "invalidPath",
-                    format!("{attribute} is not multi-valued"),
-                ));
-            }
+        },
+        PatchOp::Add if is_multi(attribute) => {
             let items = attrs
                 .entry(attribute)
                 .or_insert_with(|| Value::Array(Vec::new()));
@@ -349,76 +280,178 @@ fn apply(
                 *items = Value::Array(Vec::new());
             }
             let items = items.as_array_mut().expect("made an array above");
-            let matching: Vec<usize> = (0..items.len())
-                .filter(|&i| element_matches(&items[i], filter))
-                .collect();
-            match op {
-                PatchOp::Remove => match sub {
-                    None => {
-                        let mut i = 0;
-                        items.retain(|_| {
-                            i += 1;
-                            !matching.contains(&(i - 1))
-                        });
+            for new in as_items(&value.expect("checked by operations")) {
+                match items
+                    .iter()
+                    .position(|i| i.get("value") == new.get("value"))
+                {
+                    Some(pos) => items[pos] = new.clone(),
+                    None => items.push(new.clone()),
+                }
+                if new.get("primary") == Some(&Value::Bool(true)) {
+                    let pos = items
+                        .iter()
+                        .position(|i| i.get("value") == new.get("value"))
+                        .unwrap_or(0);
+                    keep_one_primary(items, pos);
+                }
+            }
+        }
+        PatchOp::Add | PatchOp::Replace if is_complex(attribute) => {
+            let Some(Value::Object(fields)) = value else {
+                return Err(SimError::bad_request(
+                    "invalidValue",
+                    format!("{attribute} must be an object"),
+                ));
+            };
+            let target = attrs
+                .entry(attribute)
+                .or_insert_with(|| Value::Object(Map::new()));
+            if op == PatchOp::Replace || !target.is_object() {
+                *target = Value::Object(Map::new());
+            }
+            let target = target.as_object_mut().expect("made an object above");
+            target.extend(fields);
+        }
+        PatchOp::Add | PatchOp::Replace => {
+            let value = value.expect("checked by operations");
+            if value.is_null() {
+                attrs.remove(attribute);
+            } else {
+                attrs.insert(attribute.to_owned(), value);
+            }
+        }
+    };
+    Ok(())
+}
+
+/// `op` on a sub-attribute of a complex attribute (`name.givenName`).
+fn apply_sub(
+    attrs: &mut Map<String, Value>,
+    op: PatchOp,
+    attribute: &str,
+    sub: &String,
+    value: Option<Value>,
+) -> Result<(), SimError> {
+    if !is_complex(attribute) {
+        return Err(SimError::bad_request(
+            "invalidPath",
+            format!("{attribute} has no sub-attribute {sub}"),
+        ));
+    }
+    let target = attrs
+        .entry(attribute)
+        .or_insert_with(|| Value::Object(Map::new()));
+    if !target.is_object() {
+        *target = Value::Object(Map::new());
+    }
+    let target = target.as_object_mut().expect("made an object above");
+    match (op, value) {
+        (PatchOp::Remove, _) | (_, Some(Value::Null)) => {
+            target.remove(sub);
+        }
+        (_, Some(v)) => {
+            target.insert(sub.clone(), v);
+        }
+        (_, None) => {}
+    }
+    if target.is_empty() {
+        attrs.remove(attribute);
+    }
+    Ok(())
+}
+
+/// `op` on the elements of a multi-valued attribute a filter selects
+/// (`emails[type eq "work"].value`).
+fn apply_filtered(
+    attrs: &mut Map<String, Value>,
+    op: PatchOp,
+    attribute: &str,
+    filter: &(String, String),
+    sub: Option<&String>,
+    value: Option<Value>,
+) -> Result<(), SimError> {
+    if !is_multi(attribute) {
+        return Err(SimError::bad_request(
+            "invalidPath",
+            format!("{attribute} is not multi-valued"),
+        ));
+    }
+    let items = attrs
+        .entry(attribute)
+        .or_insert_with(|| Value::Array(Vec::new()));
+    if !items.is_array() {
+        *items = Value::Array(Vec::new());
+    }
+    let items = items.as_array_mut().expect("made an array above");
+    let matching: Vec<usize> = (0..items.len())
+        .filter(|&i| element_matches(&items[i], filter))
+        .collect();
+    match op {
+        PatchOp::Remove => match sub {
+            None => {
+                let mut i = 0;
+                items.retain(|_| {
+                    i += 1;
+                    !matching.contains(&(i - 1))
+                });
+            }
+            Some(sub) => {
+                for &i in &matching {
+                    if let Some(o) = items[i].as_object_mut() {
+                        o.remove(sub);
                     }
-                    Some(sub) => {
-                        for &i in &matching {
+                }
+            }
+        },
+        PatchOp::Add | PatchOp::Replace => {
+            let value = value.expect("checked by operations");
+            if matching.is_empty() {
+                // Entra maps `emails[type eq "work"].value`: with no work email yet, the
+                // element is created, primary when nothing else is.
+                let mut element = Map::new();
+                element.insert(filter.0.clone(), Value::String(filter.1.clone()));
+                match (sub, value) {
+                    (Some(sub), v) => {
+                        element.insert(sub.clone(), v);
+                    }
+                    (None, Value::Object(o)) => element.extend(o),
+                    (None, other) => {
+                        element.insert("value".into(), other);
+                    }
+                }
+                let has_primary = items
+                    .iter()
+                    .any(|i| i.get("primary") == Some(&Value::Bool(true)));
+                if !has_primary {
+                    element.insert("primary".into(), Value::Bool(true));
+                }
+                items.push(Value::Object(element));
+            } else {
+                for &i in &matching {
+                    match (sub, &value) {
+                        (Some(sub), v) => {
                             if let Some(o) = items[i].as_object_mut() {
-                                o.remove(sub);
+                                o.insert(sub.clone(), v.clone());
                             }
                         }
-                    }
-                },
-                PatchOp::Add | PatchOp::Replace => {
-                    let value = value.expect("checked by operations");
-                    if matching.is_empty() {
-                        // Entra maps `emails[type eq "work"].value`: with no work email yet, the
-                        // element is created, primary when nothing else is.
-                        let mut element = Map::new();
-                        element.insert(filter.0.clone(), Value::String(filter.1.clone()));
-                        match (sub, value) {
-                            (Some(sub), v) => {
-                                element.insert(sub.clone(), v);
-                            }
-                            (None, Value::Object(o)) => element.extend(o),
-                            (None, other) => {
-                                element.insert("value".into(), other);
+                        (None, Value::Object(o)) => {
+                            if let Some(target) = items[i].as_object_mut() {
+                                target.extend(o.clone());
                             }
                         }
-                        let has_primary = items
-                            .iter()
-                            .any(|i| i.get("primary") == Some(&Value::Bool(true)));
-                        if !has_primary {
-                            element.insert("primary".into(), Value::Bool(true));
-                        }
-                        items.push(Value::Object(element));
-                    } else {
-                        for &i in &matching {
-                            match (sub, &value) {
-                                (Some(sub), v) => {
-                                    if let Some(o) = items[i].as_object_mut() {
-                                        o.insert(sub.clone(), v.clone());
-                                    }
-                                }
-                                (None, Value::Object(o)) => {
-                                    if let Some(target) = items[i].as_object_mut() {
-                                        target.extend(o.clone());
-                                    }
-                                }
-                                (None, other) => {
-                                    if let Some(target) = items[i].as_object_mut() {
-                                        target.insert("value".into(), other.clone());
-                                    }
-                                }
+                        (None, other) => {
+                            if let Some(target) = items[i].as_object_mut() {
+                                target.insert("value".into(), other.clone());
                             }
                         }
                     }
                 }
             }
-            if items.is_empty() {
-                attrs.remove(attribute);
-            }
         }
+    }
+    if items.is_empty() {
+        attrs.remove(attribute);
     }
     Ok(())
 }
