@@ -124,6 +124,188 @@ pub fn fault_mix(seed: u64) -> FaultPlan {
     }
 }
 
+/// A group's intended end: its uid, its members, whether an operation on it failed.
+type IntendedGroup = (Option<String>, BTreeSet<String>, bool);
+
+/// The campaign's workload against one connector: each phase runs its operations one at a
+/// time, retried by the host as IDHub would, and records what the end state should be.
+struct Workload<'a> {
+    client: &'a ConnectorClient,
+    host_retries: u32,
+    report: ChaosReport,
+    users: BTreeMap<String, Intended>,
+    groups: BTreeMap<String, IntendedGroup>,
+}
+
+impl Workload<'_> {
+    /// Runs `op`, retrying what is retryable up to the host's budget; counts every outcome.
+    fn run(
+        &mut self,
+        op: &dyn Fn(&ConnectorClient) -> Result<Value, ConnectorError>,
+    ) -> Result<Value, ConnectorError> {
+        self.report.attempted += 1;
+        let mut tries = 0;
+        loop {
+            match op(self.client) {
+                Ok(v) => {
+                    self.report.succeeded += 1;
+                    return Ok(v);
+                }
+                Err(e) if e.retryable && tries < self.host_retries => {
+                    tries += 1;
+                    self.report.retried += 1;
+                }
+                Err(e) => {
+                    self.report.failed_typed += 1;
+                    *self
+                        .report
+                        .failures
+                        .entry(e.kind.as_str().to_owned())
+                        .or_default() += 1;
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    /// The users created so far whose uid is known, by name.
+    fn known(&self) -> Vec<(String, String)> {
+        self.users
+            .iter()
+            .filter_map(|(n, u)| u.uid.clone().map(|uid| (n.clone(), uid)))
+            .collect()
+    }
+
+    fn create_users(&mut self, count: usize) {
+        for i in 0..count {
+            let n = format!("chaos{i:05}@acme.example.com");
+            let outcome = self.run(&|c| {
+                c.create(
+                    &OpCreate::new("user", &n)
+                        .attr("email", n.as_str())
+                        .attr("title", "new"),
+                )
+                .map(|r| json!(r.uid))
+            });
+            let (uid, uncertain) = match outcome {
+                Ok(uid) => (uid.as_str().map(str::to_owned), false),
+                Err(e) => (e.details["uid"].as_str().map(str::to_owned), true),
+            };
+            let intended = Intended {
+                uid,
+                exists: true,
+                title: "new".into(),
+                enabled: true,
+                uncertain,
+            };
+            self.users.insert(n, intended);
+        }
+    }
+
+    fn update_titles(&mut self, known: &[(String, String)], count: usize) {
+        for (n, uid) in known.iter().take(count) {
+            let title = format!("updated-{}", &uid[..8.min(uid.len())]);
+            let outcome = self.run(&|c| {
+                c.update(
+                    &OpUpdate::new("user", uid.as_str())
+                        .delta(AttributeDelta::replace("title", [json!(title)])),
+                )
+                .map(|_| Value::Null)
+            });
+            let u = self.users.get_mut(n).expect("known");
+            match outcome {
+                Ok(_) => u.title = title,
+                Err(_) => u.uncertain = true,
+            }
+        }
+    }
+
+    fn disable(&mut self, known: &[(String, String)], count: usize) {
+        for (n, uid) in known.iter().rev().take(count) {
+            let outcome = self.run(&|c| {
+                c.update(&OpUpdate::new("user", uid.as_str()).enabled(false))
+                    .map(|_| Value::Null)
+            });
+            let u = self.users.get_mut(n).expect("known");
+            match outcome {
+                Ok(_) => u.enabled = false,
+                Err(_) => u.uncertain = true,
+            }
+        }
+    }
+
+    fn delete(&mut self, known: &[(String, String)], skip: usize, count: usize) {
+        for (n, uid) in known.iter().skip(skip).take(count) {
+            let outcome = self.run(&|c| {
+                c.delete(&OpDelete::new("user", uid.as_str()))
+                    .map(|_| Value::Null)
+            });
+            let u = self.users.get_mut(n).expect("known");
+            match outcome {
+                Ok(_) => u.exists = false,
+                // A delete retried after a lost response meets a user already gone.
+                Err(e) if e.kind == ErrorKind::UnknownUid => u.exists = false,
+                Err(_) => u.uncertain = true,
+            }
+        }
+    }
+
+    /// Creates `count` groups, adds 20 members to each and removes 5 of them.
+    fn groups(&mut self, count: usize) {
+        let members: Vec<String> = self
+            .users
+            .values()
+            .filter(|u| u.exists && !u.uncertain)
+            .filter_map(|u| u.uid.clone())
+            .collect();
+        for g in 0..count {
+            let gname = format!("chaos-team-{g:03}");
+            let outcome = self.run(&|c| {
+                c.create(&OpCreate::new("group", &gname))
+                    .map(|r| json!(r.uid))
+            });
+            let Ok(uid) = outcome else {
+                self.groups.insert(gname, (None, BTreeSet::new(), true));
+                continue;
+            };
+            let uid = uid.as_str().unwrap_or_default().to_owned();
+            let chosen: Vec<String> = members.iter().skip(g * 7).take(20).cloned().collect();
+            let gone: Vec<String> = chosen.iter().take(5).cloned().collect();
+            let change = |delta: fn(&str, Vec<Value>) -> AttributeDelta, ids: &[String]| {
+                let ids: Vec<Value> = ids.iter().map(|m| json!(m)).collect();
+                let op = OpUpdate::new("group", uid.as_str()).delta(delta("members", ids));
+                move |c: &ConnectorClient| c.update(&op).map(|_| Value::Null)
+            };
+            let add = self.run(&change(AttributeDelta::add, &chosen));
+            let mut set: BTreeSet<String> = match add {
+                Ok(_) => chosen.iter().cloned().collect(),
+                Err(_) => BTreeSet::new(),
+            };
+            let remove = self.run(&change(AttributeDelta::remove, &gone));
+            if remove.is_ok() {
+                for m in &gone {
+                    set.remove(m);
+                }
+            }
+            self.groups
+                .insert(gname, (Some(uid), set, add.is_err() || remove.is_err()));
+        }
+    }
+
+    /// Reads every user back through the plugin, under the same faults.
+    fn reconcile(&mut self) {
+        let reconciled = self.run(&|c| {
+            c.search_all(&OpSearch::new("user").attributes(&["title"]))
+                .map(|all| json!(all.len()))
+        });
+        if reconciled.is_err() {
+            self.report
+                .unexplained
+                .push("the final reconciliation failed".into());
+        }
+    }
+}
+
 /// Runs the campaign.
 pub fn campaign(args: &ChaosArgs) -> Result<ChaosReport, CliError> {
     let sim = Simulator::start(SimConfig {
@@ -144,165 +326,25 @@ pub fn campaign(args: &ChaosArgs) -> Result<ChaosReport, CliError> {
     let client = plugin::load(&path)?.open(&config)?;
     sim.set_faults(fault_mix(args.seed));
 
-    let mut report = ChaosReport {
-        seed: args.seed,
-        ..ChaosReport::default()
+    let mut work = Workload {
+        client: &client,
+        host_retries: args.host_retries,
+        report: ChaosReport {
+            seed: args.seed,
+            ..ChaosReport::default()
+        },
+        users: BTreeMap::new(),
+        groups: BTreeMap::new(),
     };
-    let mut users: BTreeMap<String, Intended> = BTreeMap::new();
-    let run = |report: &mut ChaosReport,
-               op: &dyn Fn(&ConnectorClient) -> Result<Value, ConnectorError>|
-     -> Result<Value, ConnectorError> {
-        report.attempted += 1;
-        let mut tries = 0;
-        loop {
-            match op(&client) {
-                Ok(v) => {
-                    report.succeeded += 1;
-                    return Ok(v);
-                }
-                Err(e) if e.retryable && tries < args.host_retries => {
-                    tries += 1;
-                    report.retried += 1;
-                }
-                Err(e) => {
-                    report.failed_typed += 1;
-                    *report
-                        .failures
-                        .entry(e.kind.as_str().to_owned())
-                        .or_default() += 1;
-                    return Err(e);
-                }
-            }
-        }
-    };
-    let name = |i: usize| format!("chaos{i:05}@acme.example.com");
-    for i in 0..args.creates {
-        let n = name(i);
-        let outcome = run(&mut report, &|c| {
-            c.create(
-                &OpCreate::new("user", &n)
-                    .attr("email", n.as_str())
-                    .attr("title", "new"),
-            )
-            .map(|r| json!(r.uid))
-        });
-        let intended = match outcome {
-            Ok(uid) => Intended {
-                uid: uid.as_str().map(str::to_owned),
-                exists: true,
-                title: "new".into(),
-                enabled: true,
-                uncertain: false,
-            },
-            Err(e) => Intended {
-                uid: e.details["uid"].as_str().map(str::to_owned),
-                exists: true,
-                title: "new".into(),
-                enabled: true,
-                uncertain: true,
-            },
-        };
-        users.insert(n, intended);
-    }
-    let known: Vec<(String, String)> = users
-        .iter()
-        .filter_map(|(n, u)| u.uid.clone().map(|uid| (n.clone(), uid)))
-        .collect();
-    for (n, uid) in known.iter().take(args.updates) {
-        let title = format!("updated-{}", &uid[..8.min(uid.len())]);
-        let outcome = run(&mut report, &|c| {
-            c.update(
-                &OpUpdate::new("user", uid.as_str())
-                    .delta(AttributeDelta::replace("title", [json!(title)])),
-            )
-            .map(|_| Value::Null)
-        });
-        let u = users.get_mut(n).expect("known");
-        match outcome {
-            Ok(_) => u.title = title,
-            Err(_) => u.uncertain = true,
-        }
-    }
-    for (n, uid) in known.iter().rev().take(args.disables) {
-        let outcome = run(&mut report, &|c| {
-            c.update(&OpUpdate::new("user", uid.as_str()).enabled(false))
-                .map(|_| Value::Null)
-        });
-        let u = users.get_mut(n).expect("known");
-        match outcome {
-            Ok(_) => u.enabled = false,
-            Err(_) => u.uncertain = true,
-        }
-    }
-    for (n, uid) in known.iter().skip(args.updates).take(args.deletes) {
-        let outcome = run(&mut report, &|c| {
-            c.delete(&OpDelete::new("user", uid.as_str()))
-                .map(|_| Value::Null)
-        });
-        let u = users.get_mut(n).expect("known");
-        match outcome {
-            Ok(_) => u.exists = false,
-            // A delete retried after a lost response meets a user already gone.
-            Err(e) if e.kind == ErrorKind::UnknownUid => u.exists = false,
-            Err(_) => u.uncertain = true,
-        }
-    }
-    let mut groups: BTreeMap<String, (Option<String>, BTreeSet<String>, bool)> = BTreeMap::new();
-    let members: Vec<String> = users
-        .values()
-        .filter(|u| u.exists && !u.uncertain)
-        .filter_map(|u| u.uid.clone())
-        .collect();
-    for g in 0..args.groups {
-        let gname = format!("chaos-team-{g:03}");
-        let outcome = run(&mut report, &|c| {
-            c.create(&OpCreate::new("group", &gname))
-                .map(|r| json!(r.uid))
-        });
-        let Ok(uid) = outcome else {
-            groups.insert(gname, (None, BTreeSet::new(), true));
-            continue;
-        };
-        let uid = uid.as_str().unwrap_or_default().to_owned();
-        let chosen: Vec<String> = members.iter().skip(g * 7).take(20).cloned().collect();
-        let add = run(&mut report, &|c| {
-            let ids: Vec<Value> = chosen.iter().map(|m| json!(m)).collect();
-            c.update(
-                &OpUpdate::new("group", uid.as_str()).delta(AttributeDelta::add("members", ids)),
-            )
-            .map(|_| Value::Null)
-        });
-        let mut set: BTreeSet<String> = if add.is_ok() {
-            chosen.iter().cloned().collect()
-        } else {
-            BTreeSet::new()
-        };
-        let gone: Vec<String> = chosen.iter().take(5).cloned().collect();
-        let remove = run(&mut report, &|c| {
-            let ids: Vec<Value> = gone.iter().map(|m| json!(m)).collect();
-            c.update(
-                &OpUpdate::new("group", uid.as_str()).delta(AttributeDelta::remove("members", ids)),
-            )
-            .map(|_| Value::Null)
-        });
-        if remove.is_ok() {
-            for m in &gone {
-                set.remove(m);
-            }
-        }
-        groups.insert(gname, (Some(uid), set, add.is_err() || remove.is_err()));
-    }
-    // Reconcile through the plugin, under the same faults.
-    let reconciled = run(&mut report, &|c| {
-        c.search_all(&OpSearch::new("user").attributes(&["title"]))
-            .map(|all| json!(all.len()))
-    });
-    if reconciled.is_err() {
-        report
-            .unexplained
-            .push("the final reconciliation failed".into());
-    }
+    work.create_users(args.creates);
+    let known = work.known();
+    work.update_titles(&known, args.updates);
+    work.disable(&known, args.disables);
+    work.delete(&known, args.updates, args.deletes);
+    work.groups(args.groups);
+    work.reconcile();
 
+    let mut report = work.report;
     let stats = sim.state().faults.stats();
     report.faults = stats["faults"]
         .as_object()
@@ -313,7 +355,7 @@ pub fn campaign(args: &ChaosArgs) -> Result<ChaosReport, CliError> {
         })
         .unwrap_or_default();
     report.rate_limited = stats["rate_limited"].as_u64().unwrap_or(0);
-    compare(&sim, &users, &groups, &mut report);
+    compare(&sim, &work.users, &work.groups, &mut report);
     Ok(report)
 }
 
