@@ -1,4 +1,5 @@
-//! `ConnectorObject` to and from SCIM users and groups; attribute deltas to PATCH operations.
+//! `ConnectorObject` to and from SCIM users (here) and groups (`group`); attribute deltas to
+//! PATCH operations.
 //!
 //! [`USER_ATTRIBUTES`] is the one table of the user's SCIM-backed attributes: the schema, the
 //! create body, the read-back and the PATCH paths all come from it.
@@ -10,9 +11,12 @@ use connector_api::{AttributeDelta, ConnectorError, ConnectorObject, DeltaChange
 use serde_json::{Value, json};
 
 use crate::scim::types::{
-    ENTERPRISE, Enterprise, GROUP_SCHEMA, Group, MultiValue, Name, PatchOperation, Reference,
-    USER_SCHEMA, User,
+    ENTERPRISE, Enterprise, MultiValue, Name, PatchOperation, USER_SCHEMA, User,
 };
+
+mod group;
+
+pub use group::{group_object, group_patches, new_group};
 
 /// A user attribute kept in SCIM: its connector name, its SCIM PATCH path, what it is.
 #[derive(Debug)]
@@ -104,7 +108,7 @@ pub(crate) const MEMBERS: &str = "members";
 pub(crate) const GROUP_EXTERNAL_ID: &str = "external_id";
 
 /// A string value of a single-valued attribute, or the error naming it.
-fn string_value(attribute: &str, value: &Value) -> Result<String> {
+pub(crate) fn string_value(attribute: &str, value: &Value) -> Result<String> {
     let s = value.as_str().ok_or_else(|| {
         ConnectorError::invalid_value(attribute, format!("expected a string, got {value}"))
     })?;
@@ -156,36 +160,6 @@ pub(crate) fn string_list(attribute: &str, value: &Value) -> Result<Vec<String>>
             format!("expected a list of strings, got {other}"),
         )),
     }
-}
-
-/// The most members one request may name: Atlassian's largest group, with room.
-pub(crate) const MAX_MEMBERS: usize = 300_000;
-
-/// Member uids from a multi-valued `members` value: each once, in order; an empty or overlong
-/// uid, or more than [`MAX_MEMBERS`], is an error naming `members`.
-pub(crate) fn member_ids(value: &Value) -> Result<Vec<String>> {
-    let ids = string_list(MEMBERS, value)?;
-    if ids.len() > MAX_MEMBERS {
-        return Err(ConnectorError::invalid_value(
-            MEMBERS,
-            format!("{} values; at most {MAX_MEMBERS} in one request", ids.len()),
-        ));
-    }
-    let mut seen = std::collections::HashSet::new();
-    let mut unique = Vec::with_capacity(ids.len());
-    for id in ids {
-        if !crate::scim::client::is_resource_id(&id) {
-            let shown: String = id.chars().take(80).collect();
-            return Err(ConnectorError::invalid_value(
-                MEMBERS,
-                format!("`{shown}` is not a user uid"),
-            ));
-        }
-        if seen.insert(id.clone()) {
-            unique.push(id);
-        }
-    }
-    Ok(unique)
 }
 
 fn set(user: &mut User, attribute: &str, value: Option<String>) {
@@ -457,259 +431,5 @@ pub(crate) fn apply_access(current: &BTreeSet<String>, deltas: &AccessDeltas) ->
     set
 }
 
-/// The SCIM group of a create request.
-pub fn new_group(op: &OpCreate) -> Result<Group> {
-    if op.name.trim().is_empty() {
-        return Err(ConnectorError::invalid_value(
-            "__name__",
-            "the group name must not be empty",
-        ));
-    }
-    if op.enabled.is_some() {
-        return Err(ConnectorError::invalid_value(
-            "__enabled__",
-            "groups have no enabled flag",
-        ));
-    }
-    let mut group = Group {
-        schemas: vec![GROUP_SCHEMA.into()],
-        display_name: op.name.clone(),
-        ..Group::default()
-    };
-    for (attribute, value) in &op.attributes {
-        match attribute.as_str() {
-            MEMBERS => {
-                group.members = member_ids(value)?
-                    .into_iter()
-                    .map(|value| Reference {
-                        value,
-                        display: None,
-                    })
-                    .collect();
-            }
-            GROUP_EXTERNAL_ID => {
-                group.external_id = (!value.is_null())
-                    .then(|| string_value(GROUP_EXTERNAL_ID, value))
-                    .transpose()?
-            }
-            other => {
-                return Err(ConnectorError::invalid_value(
-                    other,
-                    "no such attribute on class `group`",
-                ));
-            }
-        }
-    }
-    Ok(group)
-}
-
-/// The connector object of a SCIM group.
-pub fn group_object(group: &Group) -> ConnectorObject {
-    let mut object = ConnectorObject::new(
-        group.id.clone().unwrap_or_default(),
-        group.display_name.clone(),
-    );
-    let members: Vec<&str> = group.members.iter().map(|m| m.value.as_str()).collect();
-    object.attributes.insert(MEMBERS.into(), json!(members));
-    if let Some(ext) = group.external_id.as_deref().filter(|s| !s.is_empty()) {
-        object
-            .attributes
-            .insert(GROUP_EXTERNAL_ID.into(), json!(ext));
-    }
-    object
-}
-
-/// Members per PATCH operation: large changes are split so each request stays small.
-pub(crate) const MEMBER_BATCH: usize = 100;
-
-/// The PATCH requests (each a list of operations) of a group update; renames are refused.
-/// `current` is the group as it is now, needed to remove an externalId only when it is there.
-pub fn group_patches(op: &OpUpdate, current: Option<&Group>) -> Result<Vec<Vec<PatchOperation>>> {
-    if op.name.is_some() {
-        return Err(ConnectorError::unsupported("rename", Some("group")).with_details(json!({
-            "operation": "rename", "class": "group",
-            "reason": "Atlassian does not support renaming synced groups: create a new group, move the members, then delete the old one",
-        })));
-    }
-    if op.enabled.is_some() {
-        return Err(ConnectorError::invalid_value(
-            "__enabled__",
-            "groups have no enabled flag",
-        ));
-    }
-    let mut requests = Vec::new();
-    for AttributeDelta { attribute, change } in &op.deltas {
-        match attribute.as_str() {
-            MEMBERS => {
-                let (kind, values) = match change {
-                    DeltaChange::Replace(v) => ("replace", v),
-                    DeltaChange::Add(v) => ("add", v),
-                    DeltaChange::Remove(v) => ("remove", v),
-                };
-                let ids = member_ids(&Value::Array(values.clone()))?;
-                let refs = |chunk: &[String]| {
-                    json!(
-                        chunk
-                            .iter()
-                            .map(|id| json!({ "value": id }))
-                            .collect::<Vec<_>>()
-                    )
-                };
-                if kind == "replace" {
-                    // One replace sets the whole list; further chunks are adds.
-                    let mut chunks = ids.chunks(MEMBER_BATCH);
-                    requests.push(vec![PatchOperation::replace(
-                        MEMBERS,
-                        refs(chunks.next().unwrap_or(&[])),
-                    )]);
-                    requests.extend(chunks.map(|c| vec![PatchOperation::add(MEMBERS, refs(c))]));
-                } else {
-                    for chunk in ids.chunks(MEMBER_BATCH) {
-                        let op = if kind == "add" {
-                            PatchOperation::add(MEMBERS, refs(chunk))
-                        } else {
-                            PatchOperation::remove(MEMBERS, Some(refs(chunk)))
-                        };
-                        requests.push(vec![op]);
-                    }
-                }
-            }
-            GROUP_EXTERNAL_ID => {
-                let now = current.and_then(|g| g.external_id.as_deref());
-                let op = match change {
-                    DeltaChange::Replace(v) | DeltaChange::Add(v) => {
-                        match v.first().filter(|v| !v.is_null()) {
-                            Some(v) => Some(PatchOperation::replace(
-                                "externalId",
-                                json!(string_value(GROUP_EXTERNAL_ID, v)?),
-                            )),
-                            None => Some(PatchOperation::remove("externalId", None)),
-                        }
-                    }
-                    // Removing a value the group does not have succeeds without a change.
-                    DeltaChange::Remove(v) => v
-                        .iter()
-                        .any(|v| v.as_str() == now)
-                        .then(|| PatchOperation::remove("externalId", None)),
-                };
-                requests.extend(op.map(|op| vec![op]));
-            }
-            other => {
-                return Err(ConnectorError::invalid_value(
-                    other,
-                    "no such attribute on class `group`",
-                ));
-            }
-        }
-    }
-    Ok(requests)
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn create_maps_every_attribute() {
-        let op = OpCreate::new("user", "ada@acme.com")
-            .attr("email", "ada@acme.com")
-            .attr("given_name", "Ada")
-            .attr("department", "R&D")
-            .attr("phone_mobile", "+44 1")
-            .attr("external_id", "E-1")
-            .attr(PRODUCT_ACCESS, json!(["jira-software-users"]));
-        let (user, access) = new_user(&op).unwrap();
-        assert_eq!(access.unwrap(), ["jira-software-users"]);
-        let body = serde_json::to_value(&user).unwrap();
-        assert_eq!(
-            body["emails"],
-            json!([{"value": "ada@acme.com", "type": "work", "primary": true}])
-        );
-        assert_eq!(body["name"]["givenName"], "Ada");
-        assert_eq!(body[ENTERPRISE]["department"], "R&D");
-        assert_eq!(body["phoneNumbers"][0]["type"], "mobile");
-        assert_eq!(body["active"], true);
-        let round = user_object(&user, None);
-        for a in [
-            "email",
-            "given_name",
-            "department",
-            "phone_mobile",
-            "external_id",
-        ] {
-            assert_eq!(round.attributes[a], op.attributes[a], "{a}");
-        }
-    }
-
-    #[test]
-    fn create_refuses_bad_input_naming_it() {
-        let err = new_user(&OpCreate::new("user", "x")).unwrap_err();
-        assert_eq!(err.attribute(), Some("email"));
-        let err = new_user(&OpCreate::new("user", "x").attr("email", "nope")).unwrap_err();
-        assert_eq!(err.attribute(), Some("email"));
-        let err = new_user(
-            &OpCreate::new("user", "x")
-                .attr("email", "a@b.co")
-                .attr("shoe", "9"),
-        )
-        .unwrap_err();
-        assert_eq!(err.attribute(), Some("shoe"));
-        let err = new_user(
-            &OpCreate::new("user", "x")
-                .attr("email", "a@b.co")
-                .attr("title", 7),
-        )
-        .unwrap_err();
-        assert_eq!(err.attribute(), Some("title"));
-    }
-
-    #[test]
-    fn updates_become_patch_paths() {
-        let op = OpUpdate::new("user", "u1")
-            .enabled(false)
-            .delta(AttributeDelta::replace("title", [json!("Boss")]))
-            .delta(AttributeDelta::replace("department", []))
-            .delta(AttributeDelta::remove("nick_name", [json!("absent")]))
-            .delta(AttributeDelta::add(
-                PRODUCT_ACCESS,
-                [json!("confluence-users")],
-            ));
-        let current = User {
-            nick_name: Some("present".into()),
-            ..User::default()
-        };
-        let (ops, access) = user_patch(&op, Some(&current)).unwrap();
-        assert_eq!(
-            ops,
-            [
-                PatchOperation::replace("active", json!(false)),
-                PatchOperation::replace("title", json!("Boss")),
-                PatchOperation::remove(
-                    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
-                    None
-                ),
-            ]
-        );
-        assert_eq!(access.len(), 1);
-        let err = user_patch(
-            &OpUpdate::new("user", "u").delta(AttributeDelta::replace("email", [])),
-            None,
-        )
-        .unwrap_err();
-        assert_eq!(err.attribute(), Some("email"));
-    }
-
-    #[test]
-    fn group_members_are_batched_and_renames_refused() {
-        let ids: Vec<Value> = (0..250).map(|i| json!(format!("u{i}"))).collect();
-        let add = OpUpdate::new("group", "g").delta(AttributeDelta::add(MEMBERS, ids.clone()));
-        let requests = group_patches(&add, None).unwrap();
-        assert_eq!(requests.len(), 3);
-        let replace = OpUpdate::new("group", "g").delta(AttributeDelta::replace(MEMBERS, ids));
-        let requests = group_patches(&replace, None).unwrap();
-        assert_eq!(requests[0][0].op, "replace");
-        assert_eq!(requests[1][0].op, "add");
-        let err = group_patches(&OpUpdate::new("group", "g").rename("new"), None).unwrap_err();
-        assert_eq!(err.kind, connector_api::ErrorKind::Unsupported);
-    }
-}
+mod tests;
