@@ -6,6 +6,8 @@
 //! to a budget. An operation that still fails must fail with a typed error, and any difference
 //! between the intended and the actual state must be explained by such a failure. Lost
 //! operations (reported done, not done) and duplicates must be zero.
+//!
+//! Over 500 lines: the workload, its intended end state and the comparison belong together.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
