@@ -98,8 +98,15 @@ impl Redactor {
         }
         patterns.sort();
         patterns.dedup();
+        // A DFA: every reply and every batch of results is scanned, so throughput is what
+        // counts; the patterns are few and short, so its memory is small.
         let matcher = (!patterns.is_empty())
-            .then(|| AhoCorasick::new(&patterns).ok())
+            .then(|| {
+                AhoCorasick::builder()
+                    .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                    .build(&patterns)
+                    .ok()
+            })
             .flatten();
         Redactor { matcher, count }
     }

@@ -5,8 +5,8 @@
 //! directory changes while it is read, so nothing about a page is inferred from another:
 //!
 //! - **Positions come from what arrived.** The next page starts where the previous one really
-//!   ended (minus an overlap of a twentieth, so that deletions earlier in the listing cannot open
-//!   a gap). Pages are fetched ahead on the guess that they are full; a guess that a short page
+//!   ended (minus an overlap of one object, so that a shift by deletions earlier in the listing
+//!   shows, and is bridged, instead of opening a gap). Pages are fetched ahead on the guess that they are full; a guess that a short page
 //!   proves wrong is dropped and the scan goes on from the real position.
 //! - **Each page is checked against its request**: no more objects than asked, the `startIndex`
 //!   it echoes equal to the one asked, no object past its own total, every object with an id, and
@@ -117,9 +117,11 @@ impl<T> std::fmt::Debug for Scan<T> {
     }
 }
 
-/// The objects a page of `n` shares with the next one.
+/// The objects a page of `n` shares with the next one: one, enough to prove the next page
+/// starts where this one ended (a deletion before it shifts it, which the bridge repairs), at
+/// the cost of one object in `n` read twice.
 fn overlap(n: u64) -> u64 {
-    if n <= 1 { 0 } else { n.div_ceil(20).min(n - 1) }
+    u64::from(n > 1)
 }
 
 fn key_hash(key: &str) -> u64 {
@@ -129,7 +131,8 @@ fn key_hash(key: &str) -> u64 {
 /// The page read before the current one: where it started, its ids in order, its total.
 struct Previous {
     start: u64,
-    keys: Vec<String>,
+    /// Hashes of its ids, in order.
+    keys: Vec<u64>,
     total: Option<u64>,
 }
 
@@ -224,14 +227,14 @@ impl<T: Keyed + Send + 'static> Scan<T> {
             }
             // The page's own objects come last, after any bridged in front of them.
             let own = page.items.len() - n as usize;
-            let keys: Vec<String> = page.items[own..]
-                .iter()
-                .map(|i| i.key().to_owned())
-                .collect();
+            let hashes: Vec<u64> = page.items.iter().map(|i| key_hash(i.key())).collect();
+            let keys = hashes[own..].to_vec();
             let fresh: Vec<T> = page
                 .items
                 .into_iter()
-                .filter(|i| progress.seen.insert(key_hash(i.key())))
+                .zip(hashes)
+                .filter(|(_, h)| progress.seen.insert(*h))
+                .map(|(i, _)| i)
                 .collect();
             // A page inside what was read (the overlap) may bring nothing new; one past it must.
             let past_the_read = n == 0 || start > progress.furthest;
@@ -355,8 +358,9 @@ impl<T: Keyed + Send + 'static> Scan<T> {
             (Some(min), Some(max)) => max - min,
             _ => 0,
         };
-        let found = prev.keys.iter().position(|k| k == first.key());
-        let seen_before = progress.seen.contains(&key_hash(first.key()));
+        let first = key_hash(first.key());
+        let found = prev.keys.iter().position(|k| *k == first);
+        let seen_before = progress.seen.contains(&first);
         let earlier = match found {
             Some(found) => expected.saturating_sub(found as u64),
             // Inside what was read, objects read before are the expected ones.
@@ -372,7 +376,7 @@ impl<T: Keyed + Send + 'static> Scan<T> {
             );
             return Err(self.inconsistent(why, start, progress));
         }
-        let shares = |i: &T| prev.keys.iter().any(|k| k == i.key());
+        let shares = |i: &T| prev.keys.contains(&key_hash(i.key()));
         if found.is_some()
             || seen_before
             || prev.keys.is_empty()
@@ -394,7 +398,7 @@ impl<T: Keyed + Send + 'static> Scan<T> {
         prev: &Previous,
         progress: &Progress,
     ) -> Result<Vec<T>> {
-        let connects = |i: &T| prev.keys.iter().any(|k| k == i.key());
+        let connects = |i: &T| prev.keys.contains(&key_hash(i.key()));
         let mut after_previous = items;
         let mut at = start;
         for _ in 0..MAX_READS_BACK {

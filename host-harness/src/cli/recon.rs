@@ -1,5 +1,5 @@
 //! `host-harness recon`: stream every object of a class to JSON Lines, with progress and a
-//! summary; or, given what IDHub expects, the findings of the comparison (see [`super::drift`]).
+//! summary; or, given what IDHub expects, the findings of the comparison (see [`crate::drift`]).
 
 use std::io::{BufWriter, IsTerminal, Write};
 use std::ops::ControlFlow;
