@@ -159,22 +159,19 @@ impl Receiver<ConnectorObject> for ToSink<'_> {
 
 /// Collects what matches a filter: for lookups, whose answers are few (or, from a server that
 /// ignores the filter, checked away here).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Matches {
-    filter: Option<Filter>,
+    filter: Filter,
     /// The objects that matched, in listing order.
     pub found: Vec<ConnectorObject>,
-    /// Stop at the first match.
-    pub first_only: bool,
 }
 
 impl Matches {
     /// A collector of the objects that match `filter`.
     pub(crate) fn of(filter: Filter) -> Self {
         Matches {
-            filter: Some(filter),
+            filter,
             found: Vec::new(),
-            first_only: false,
         }
     }
 }
@@ -183,16 +180,9 @@ impl Receiver<ConnectorObject> for Matches {
     fn total(&mut self, _: u64) {}
 
     fn push(&mut self, items: Vec<ConnectorObject>) -> ControlFlow<()> {
-        let filter = self.filter.as_ref();
-        self.found.extend(
-            items
-                .into_iter()
-                .filter(|o| filter.is_none_or(|f| matches(f, o))),
-        );
-        if self.first_only && !self.found.is_empty() {
-            ControlFlow::Break(())
-        } else {
-            ControlFlow::Continue(())
-        }
+        let filter = &self.filter;
+        self.found
+            .extend(items.into_iter().filter(|o| matches(filter, o)));
+        ControlFlow::Continue(())
     }
 }

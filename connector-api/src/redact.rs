@@ -83,10 +83,17 @@ impl Redactor {
     /// than [`FRAGMENT`] are redacted whole), with `companions` as the possible users
     /// of a `Basic` credential (the configuration's other short strings).
     pub fn new(secrets: &[String], companions: &[String]) -> Self {
+        // Only what could be the user of a `Basic` pair: a URL or a sentence never is, and each
+        // companion multiplies the patterns every reply is scanned for.
         let companions: Vec<String> = companions
             .iter()
             .map(|c| c.trim().to_owned())
-            .filter(|c| !c.is_empty() && c.len() <= 256)
+            .filter(|c| {
+                !c.is_empty()
+                    && c.len() <= 256
+                    && !c.contains("://")
+                    && !c.chars().any(char::is_whitespace)
+            })
             .collect();
         let mut patterns = Vec::new();
         let mut count = 0;
