@@ -1,8 +1,8 @@
 //! [`Clients`]: the SCIM, Jira and Confluence clients of one connector, built once at open.
 //!
 //! The only place the credentials go after validation: each into the `Authorization` of its
-//! API, and all of them into the redactor. The site APIs share one credential, and so its rate
-//! governor.
+//! API, and all of them into the redactor. The site APIs share one credential, one route (the
+//! Site URL or the API gateway, see [`SiteRoute`]) and one rate governor.
 
 use std::sync::Arc;
 
@@ -14,7 +14,7 @@ use crate::http::governor::Governor;
 use crate::http::{Api, Auth, Endpoint, Http};
 use crate::scim::ScimClient;
 use crate::settings::Settings;
-use crate::site::{ConfluenceClient, JiraClient};
+use crate::site::{ConfluenceClient, JiraClient, SiteRoute};
 use connector_api::redact::Redactor;
 
 /// The API clients of one connector.
@@ -54,23 +54,18 @@ impl Clients {
             Credential::DirectoryKey,
             Arc::new(Governor::new(settings.concurrency)),
         );
-        let site_governor = Arc::new(Governor::new(settings.concurrency));
-        let site = |name| {
-            Api::new(
-                name,
-                settings.site_url.clone(),
-                Auth::Basic {
-                    email: settings.admin_email.clone(),
-                    token: config.account_security_api_key.clone(),
-                },
-                Credential::SiteToken,
-                site_governor.clone(),
-            )
-        };
+        let route = Arc::new(SiteRoute::new(
+            settings,
+            Auth::Basic {
+                email: settings.admin_email.clone(),
+                token: config.account_security_api_key.clone(),
+            },
+            http.clone(),
+        ));
         Ok(Clients {
             scim: ScimClient::new(endpoint(scim)),
-            jira: JiraClient::new(endpoint(site("Jira"))),
-            confluence: ConfluenceClient::new(endpoint(site("Confluence"))),
+            jira: JiraClient::new(route.clone()),
+            confluence: ConfluenceClient::new(route),
             http,
         })
     }

@@ -27,6 +27,21 @@ pub enum DeprovisioningMode {
     Delete,
 }
 
+/// How the connector reaches the site's Jira and Confluence REST APIs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SiteApi {
+    /// Try the Site URL; when it refuses the token (401), find the site's cloudId and use the
+    /// API gateway: right for unscoped user tokens and for scoped service-account tokens.
+    #[default]
+    Auto,
+    /// Only the Site URL (`https://<site>.atlassian.net`): unscoped user API tokens.
+    Site,
+    /// Only the API gateway (`https://api.atlassian.com/ex/jira/{cloudId}` and
+    /// `/ex/confluence/{cloudId}`), which scoped tokens and Atlassian service accounts need.
+    Gateway,
+}
+
 /// The Atlassian Cloud connector's configuration.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -47,7 +62,9 @@ pub struct AtlassianConfig {
     pub scim_url: String,
 
     /// An Atlassian API token of the service account, used with the Admin Email for the site
-    /// APIs. Created under Account settings, Security, Create and manage API tokens.
+    /// APIs. A user's token is created under Account settings, Security, Create and manage API
+    /// tokens; an Atlassian service account's (scoped) token in admin.atlassian.com, Directory,
+    /// Service accounts. Tokens expire within a year.
     #[schemars(title = "Account Security API Key")]
     pub account_security_api_key: Secret,
 
@@ -106,6 +123,13 @@ pub struct AtlassianConfig {
     #[serde(default = "default_retry_budget")]
     #[schemars(title = "Retry budget", range(max = 20))]
     pub retry_budget: u32,
+
+    /// Where Jira and Confluence are called: auto (the Site URL, or the API gateway when the
+    /// site refuses a scoped token), site, or gateway. The gateway is the SCIM URL's host
+    /// (api.atlassian.com); the site's cloudId is read from <Site URL>/_edge/tenant_info.
+    #[serde(default)]
+    #[schemars(title = "Site API route")]
+    pub site_api: SiteApi,
 }
 
 fn default_group_names() -> Vec<String> {
@@ -141,7 +165,8 @@ impl AtlassianConfig {
     /// The validated settings, every URL parsed once; or every problem, each naming its field.
     pub(crate) fn settings(&self) -> Result<Settings> {
         let mut problems = ConfigProblems::default();
-        let site_url = check_url(&mut problems, "site_url", &self.site_url);
+        let site_url = check_url(&mut problems, "site_url", &self.site_url)
+            .filter(|url| check_site_host(&mut problems, url));
         let scim_url = check_url(&mut problems, "scim_url", &self.scim_url);
         if let Some(scim_url) = &scim_url {
             match directory_id_of(scim_url) {
@@ -252,8 +277,13 @@ impl AtlassianConfig {
         let (Some(site_url), Some(scim_url)) = (site_url, scim_url) else {
             unreachable!("a URL that failed to parse is a recorded problem")
         };
+        let mut gateway_url = scim_url.clone();
+        gateway_url.set_path("/");
+        gateway_url.set_query(None);
         Ok(Settings {
             site_url,
+            gateway_url,
+            site_api: self.site_api,
             scim_url,
             admin_email: self.admin_email.trim().to_owned(),
             directory_id: self.directory_id.trim().to_owned(),
@@ -348,6 +378,22 @@ fn check_url(problems: &mut ConfigProblems, field: &str, value: &str) -> Option<
     ok.then_some(url)
 }
 
+/// Whether a Site URL names a site, not the admin console: `admin.atlassian.com` and `admin.*`
+/// hosts serve no Jira or Confluence API. Records the problem when it does not.
+fn check_site_host(problems: &mut ConfigProblems, url: &Url) -> bool {
+    let host = url.host_str().unwrap_or("").to_ascii_lowercase();
+    let admin = host.starts_with("admin.") || host == "api.atlassian.com";
+    if admin {
+        problems.push(
+            "site_url",
+            format!(
+                "`{host}` is not a site: use the site's own address, https://<site>.atlassian.net (shown in admin.atlassian.com, Products)"
+            ),
+        );
+    }
+    !admin
+}
+
 /// Whether the URL's host is a loopback address or `localhost`.
 fn is_loopback(url: &Url) -> bool {
     match url.host() {
@@ -436,6 +482,13 @@ mod tests {
             ["account_security_api_key"]
         );
         assert_eq!(problems(json!({"page_size": 1000})), ["page_size"]);
+        for console in [
+            "https://admin.atlassian.com",
+            "https://admin.yourorg.atlassian.net",
+            "https://api.atlassian.com",
+        ] {
+            assert_eq!(problems(json!({ "site_url": console })), ["site_url"]);
+        }
         assert_eq!(
             problems(json!({"default_group_names": ["a", "a"]})),
             ["default_group_names"]

@@ -98,7 +98,8 @@ impl Connector for AtlassianConnector {
     fn open(config: AtlassianConfig) -> Result<Self> {
         let settings = config.settings()?;
         let clients = Clients::open(&config, &settings)?;
-        let access = ProductAccess::new(clients.jira.clone(), &settings);
+        let access =
+            ProductAccess::new(clients.jira.clone(), clients.confluence.clone(), &settings);
         Ok(AtlassianConnector {
             settings,
             clients,
@@ -108,7 +109,10 @@ impl Connector for AtlassianConnector {
 
     fn test(&self, ctx: &Context<'_>) -> Result<TestReport> {
         self.call(ctx, Effect::Reads, async |deadline| {
-            Ok(crate::test_connection::run(&self.clients, &self.settings, deadline).await)
+            Ok(
+                crate::test_connection::run(&self.clients, &self.settings, &self.access, deadline)
+                    .await,
+            )
         })
     }
 

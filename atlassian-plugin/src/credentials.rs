@@ -30,7 +30,7 @@ impl Credential {
                 "regenerate it in admin.atlassian.com, Security, Identity providers, your directory, and put it in directory_api_key"
             }
             Credential::SiteToken => {
-                "log in as the service account, open Account settings, Security, Create and manage API tokens, create a token and put it in account_security_api_key; admin_email must be that account's email"
+                "create a new API token (a user's under Account settings, Security, Create and manage API tokens; a service account's in admin.atlassian.com, Directory, Service accounts) and put it in account_security_api_key; admin_email must be that account's email"
             }
         }
     }
@@ -38,6 +38,10 @@ impl Credential {
     /// What to do about a failed check of this credential, by the kind of the failure.
     pub(crate) fn hint(self, kind: ErrorKind) -> String {
         match (self, kind) {
+            (Credential::SiteToken, ErrorKind::InvalidCredentials) => format!(
+                "The {} were refused: the token may have expired (Atlassian API tokens last at most a year), or be a scoped token (the only kind a service account has), which works only through the API gateway (site_api auto or gateway), never at the Site URL; admin_email must be the token owner's email.",
+                self.fields()
+            ),
             (_, ErrorKind::InvalidCredentials) => {
                 format!("The {} is wrong or was replaced: {}.", self.fields(), self.renew())
             }

@@ -1,6 +1,9 @@
 //! Product access: membership of the configured default groups, read and changed through Jira.
 //!
-//! A default group is resolved to its site group id once. A grant to an account SCIM has just
+//! A configured default group (a name, or a group id) is resolved to its organization-wide
+//! group id once, and everything after goes by that id: a group renamed after setup changes
+//! nothing, and a name no group has is a configuration error naming the groups that give each
+//! product ([`crate::site::access`]). A grant to an account SCIM has just
 //! created waits politely while the account propagates to the site. A full reconciliation reads
 //! every member of every default group once, through the verified [`Scan`], into an
 //! [`AccessIndex`].
@@ -16,8 +19,9 @@ use serde_json::{Value, json};
 use crate::mapping::PRODUCT_ACCESS;
 use crate::search::{PageReader, Receiver, Scan};
 use crate::settings::Settings;
-use crate::site::JiraClient;
-use crate::site::jira::{MEMBER_PAGE, Membership};
+use crate::site::access;
+use crate::site::jira::{JiraGroup, MEMBER_PAGE, Membership};
+use crate::site::{ConfluenceClient, JiraClient};
 
 /// How long a new account may take to reach the site before a grant gives up (inside the deadline).
 const PROPAGATION_WAIT: Duration = Duration::from_secs(60);
@@ -64,17 +68,19 @@ impl Receiver<String> for Members {
 #[derive(Debug)]
 pub(crate) struct ProductAccess {
     jira: JiraClient,
+    confluence: ConfluenceClient,
     groups: Vec<String>,
     concurrency: usize,
-    /// Default group name (lower case) to its site group id, resolved once.
+    /// Configured default group (lower case) to its group id, resolved once.
     ids: Mutex<HashMap<String, String>>,
 }
 
 impl ProductAccess {
     /// The default groups of `settings`, managed through `jira`.
-    pub(crate) fn new(jira: JiraClient, settings: &Settings) -> Self {
+    pub(crate) fn new(jira: JiraClient, confluence: ConfluenceClient, settings: &Settings) -> Self {
         ProductAccess {
             jira,
+            confluence,
             groups: settings.default_group_names.clone(),
             concurrency: settings.concurrency,
             ids: Mutex::new(HashMap::new()),
@@ -127,23 +133,54 @@ impl ProductAccess {
             })
     }
 
+    /// The group id of the configured default group `name`, resolved once.
     async fn group_id(&self, name: &str, deadline: Instant) -> Result<String> {
         let key = name.to_lowercase();
         if let Some(id) = self.ids.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
             return Ok(id.clone());
         }
-        let group = self.jira.find_group(name, deadline).await?.ok_or_else(|| {
-            ConnectorError::new(
-                ErrorKind::InvalidConfiguration,
-                format!("the site has no group `{name}`: check Default Group Names against admin.atlassian.com, Products, Manage product, Default groups"),
-            )
-            .with_details(json!({ "field": "default_group_names", "group": name }))
-        })?;
+        let group = match self.resolve(name, deadline).await? {
+            Some(group) => group,
+            None => {
+                let products = access::user_access(&self.jira, &self.confluence, deadline).await;
+                return Err(ConnectorError::new(
+                    ErrorKind::InvalidConfiguration,
+                    format!(
+                        "the site has no group `{name}` (Default Group Names); the groups that give product access are {}",
+                        access::describe(&products)
+                    ),
+                )
+                .with_details(json!({ "field": "default_group_names", "group": name })));
+            }
+        };
         self.ids
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(key, group.group_id.clone());
         Ok(group.group_id)
+    }
+
+    /// The site group a configured entry names: a group id, or a name.
+    pub(crate) async fn resolve(
+        &self,
+        entry: &str,
+        deadline: Instant,
+    ) -> Result<Option<JiraGroup>> {
+        if !is_group_id(entry) {
+            return self.jira.group_by_name(entry, deadline).await;
+        }
+        if let Some(found) = self.jira.group_by_id(entry, deadline).await? {
+            return Ok(found);
+        }
+        // Jira's lookup is gone; group ids are organization-wide, and Confluence names them.
+        Ok(self
+            .confluence
+            .group_by_id(entry, deadline)
+            .await?
+            .map(|g| JiraGroup {
+                name: g.name,
+                group_id: g.id,
+            }))
     }
 
     /// Adds or removes an account in a default group, waiting politely while a new account
@@ -196,19 +233,21 @@ impl ProductAccess {
         (done, missing)
     }
 
-    /// The default groups an account is in.
+    /// The default groups an account is in, matched by group id.
     pub(crate) async fn of(&self, account: &str, deadline: Instant) -> Result<Vec<String>> {
         let groups = self
             .jira
             .user_groups(account, deadline)
             .await?
             .unwrap_or_default();
-        Ok(self
-            .groups
-            .iter()
-            .filter(|d| groups.iter().any(|g| g.name.eq_ignore_ascii_case(d)))
-            .cloned()
-            .collect())
+        let mut held = Vec::new();
+        for name in &self.groups {
+            let id = self.group_id(name, deadline).await?;
+            if groups.iter().any(|g| g.group_id == id) {
+                held.push(name.clone());
+            }
+        }
+        Ok(held)
     }
 
     /// Who is in each default group: every member page read and verified, groups concurrently.
@@ -243,4 +282,14 @@ impl ProductAccess {
         let groups = futures_util::future::try_join_all(reads).await?;
         Ok(AccessIndex { groups })
     }
+}
+
+/// Whether a configured entry is a group id (Atlassian group ids are UUIDs) rather than a name.
+pub(crate) fn is_group_id(entry: &str) -> bool {
+    let bytes = entry.as_bytes();
+    bytes.len() == 36
+        && bytes.iter().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => *b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
 }

@@ -8,13 +8,17 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::config::DeprovisioningMode;
+use crate::config::{DeprovisioningMode, SiteApi};
 
 /// The validated, secret-free configuration.
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
     /// The site, for Jira and Confluence.
     pub site_url: Url,
+    /// The API gateway (the SCIM URL's origin): `ex/jira/{cloudId}`, `ex/confluence/{cloudId}`.
+    pub gateway_url: Url,
+    /// Which of the two the site APIs are called through.
+    pub site_api: SiteApi,
     /// The SCIM directory.
     pub scim_url: Url,
     /// The service account, trimmed.

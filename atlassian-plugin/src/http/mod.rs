@@ -37,6 +37,8 @@ pub(crate) const MAX_BODY: usize = 32 * 1024 * 1024;
 /// How an API authenticates.
 #[derive(Debug, Clone)]
 pub(crate) enum Auth {
+    /// Nothing: a public resource (the site's tenant info).
+    None,
     /// `Authorization: Bearer`.
     Bearer(Secret),
     /// `Authorization: Basic email:token`.
@@ -373,6 +375,7 @@ impl Http {
             .timeout(timeout)
             .header("accept", "application/json");
         builder = match &api.auth {
+            Auth::None => builder,
             Auth::Bearer(key) => builder.bearer_auth(key.expose()),
             Auth::Basic { email, token } => builder.basic_auth(email, Some(token.expose())),
         };

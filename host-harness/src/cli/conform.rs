@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::CliError;
 use crate::conformance::{self, FaultControl, Report, Selection, Suite, Target};
 use crate::plugin;
-use crate::sim::{SimConfig, Simulator};
+use crate::sim::{OrgProfile, SimConfig, Simulator};
 
 /// The suite the Atlassian plugin ships, used when no suite is given.
 pub const ATLASSIAN_SUITE: &str = include_str!("../../../atlassian-plugin/conformance.json");
@@ -28,10 +28,12 @@ pub enum Format {
 ///
 /// With no arguments: the Atlassian plugin built beside this binary, with the suite it
 /// ships (atlassian-plugin/conformance.json), against an embedded simulator on a free
-/// loopback port. Exit 0 only when no check failed.
+/// loopback port, modelling a modern organization (--org legacy for the older kind).
+/// Exit 0 only when no check failed.
 ///
 /// Examples:
 ///   host-harness conform
+///   host-harness conform --org legacy
 ///   host-harness conform target/debug/examples/libmemory_connector.so --suite connector-api/examples/memory_connector.conformance.json
 ///   host-harness conform --only lifecycle.user --format junit --out conformance.xml
 #[derive(Debug, Clone, clap::Args)]
@@ -45,6 +47,10 @@ pub struct ConformArgs {
     /// The suite file: sample objects per class, bad configurations, fault settings.
     #[arg(long)]
     pub suite: Option<PathBuf>,
+    /// The organization the embedded simulator models: modern (the default) or legacy;
+    /// default: the suite's `org`, else modern.
+    #[arg(long, value_enum)]
+    pub org: Option<OrgProfile>,
     /// Run only the checks whose name contains this (e.g. `search.` or `lifecycle.user`).
     #[arg(long)]
     pub only: Option<String>,
@@ -70,7 +76,10 @@ fn usage(message: String) -> CliError {
 /// Fills the simulator's generated values into a suite's text.
 fn with_simulator_values(text: &str, sim: &Simulator) -> String {
     let creds = sim.credentials();
-    text.replace("${user_email}", &creds.user_email)
+    let [jira_group, confluence_group] = sim.default_groups();
+    text.replace("${jira_group}", &jira_group)
+        .replace("${confluence_group}", &confluence_group)
+        .replace("${user_email}", &creds.user_email)
         .replace("${user_api_token}", &creds.user_api_token)
         .replace("${scim_url}", &sim.scim_url())
         .replace("${site_url}", &sim.site_url())
@@ -90,6 +99,7 @@ pub fn report(args: &ConformArgs) -> Result<Report, CliError> {
         let sim = Simulator::start(SimConfig {
             users: 25,
             groups: 3,
+            org: args.org.or(suite.org).unwrap_or_default(),
             ..SimConfig::default()
         })?;
         suite = parse(&with_simulator_values(&suite_text, &sim))?;
@@ -158,6 +168,9 @@ pub fn isolated_report(args: &ConformArgs) -> Result<Report, CliError> {
     }
     if let Some(only) = &args.only {
         child.args(["--only", only]);
+    }
+    if let Some(org) = args.org {
+        child.args(["--org", org.name()]);
     }
     child.args(["--format", "json", "--out"]).arg(out.path());
     child.arg("--progress").arg(progress.path());

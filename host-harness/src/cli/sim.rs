@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::CliError;
 use crate::sim::faults::{FaultKind, FaultPlan, FaultRule, RateLimit, RouteClass};
-use crate::sim::{SimConfig, Simulator};
+use crate::sim::{OrgProfile, SimConfig, Simulator};
 
 /// Serve the Atlassian Cloud simulator on 127.0.0.1 until interrupted.
 ///
@@ -20,6 +20,10 @@ use crate::sim::{SimConfig, Simulator};
 #[derive(Debug, Clone, Default, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct SimArgs {
+    /// The organization modelled: modern (roles without groups, site-suffixed default groups,
+    /// a service account with a scoped token for the API gateway) or legacy.
+    #[arg(long, value_enum, default_value_t = OrgProfile::Modern)]
+    pub org: OrgProfile,
     /// The port on 127.0.0.1; 0 picks a free one.
     #[arg(long, default_value_t = 0)]
     pub port: u16,
@@ -148,6 +152,7 @@ pub fn run(args: SimArgs) -> Result<(), CliError> {
         scim_page_cap: args.page_cap,
         propagation_delay: Duration::from_millis(args.propagation_delay_ms),
         faults: plan.clone(),
+        org: args.org,
         ..SimConfig::default()
     })?;
     let creds = sim.credentials();
@@ -159,11 +164,19 @@ pub fn run(args: SimArgs) -> Result<(), CliError> {
         sim.seeded_in(),
         args.seed
     );
+    let cloud_id = sim.state().store.read().settings.cloud_id.clone();
+    println!("  organization  {} (cloudId {cloud_id})", args.org.name());
     println!("  SCIM URL      {}", sim.scim_url());
     println!(
         "  site URL      {}   (Jira /rest/api/3, Confluence /wiki/rest/api)",
         sim.site_url()
     );
+    println!(
+        "  API gateway   {0}/ex/jira/{cloud_id}, {0}/ex/confluence/{cloud_id}",
+        sim.site_url()
+    );
+    let [jira_group, confluence_group] = sim.default_groups();
+    println!("  default groups {jira_group}, {confluence_group}");
     println!(
         "  control API   {}   (requests, store, faults, settings, seed)",
         sim.control_url()
@@ -181,6 +194,12 @@ pub fn run(args: SimArgs) -> Result<(), CliError> {
         "  plain user    {} : {}   (no admin permission)",
         creds.user_email, creds.user_api_token
     );
+    if args.org == OrgProfile::Modern {
+        println!(
+            "  service acct  {} : {}   (scoped token: API gateway only)",
+            creds.service_account_email, creds.service_account_token
+        );
+    }
     if !plan.rules.is_empty() || plan.rate_limit.is_some() {
         println!(
             "faults          {}",

@@ -22,6 +22,9 @@ pub struct Suite {
     /// Start the embedded Atlassian simulator and use its configuration (with `config` as a patch).
     #[serde(default)]
     pub simulator: bool,
+    /// The organization the simulator models (`modern` or `legacy`); `conform --org` wins.
+    #[serde(default)]
+    pub org: Option<crate::sim::OrgProfile>,
     /// The prefix of every object the suite creates.
     #[serde(default = "default_prefix")]
     pub prefix: String,

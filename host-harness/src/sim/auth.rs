@@ -1,5 +1,13 @@
 //! The credentials the simulator accepts: Bearer directory key for SCIM, Basic email:token for
-//! the sites (a site admin and a plain user), and the per-credential key of rate limiting.
+//! the site APIs (a site admin, a plain user, and on modern organizations a service account
+//! with a scoped token), and the per-credential key of rate limiting.
+//!
+//! Scoped tokens work "only through `https://api.atlassian.com/ex/jira/{cloudId}`, never through
+//! `<site>.atlassian.net`" (support.atlassian.com, "Manage API tokens for your Atlassian
+//! account"; KB "401 unauthorized error when service account accesses Jira or Confluence
+//! API"); unscoped user tokens work at both. Expired tokens get the same 401 as wrong ones.
+
+use std::collections::BTreeSet;
 
 use axum::http::{HeaderMap, header};
 use base64::Engine;
@@ -21,6 +29,10 @@ pub struct Credentials {
     pub user_email: String,
     /// The plain user's API token.
     pub user_api_token: String,
+    /// An Atlassian service account (modern organizations): site admin by role.
+    pub service_account_email: String,
+    /// Its scoped API token: accepted through the API gateway only.
+    pub service_account_token: String,
 }
 
 impl Credentials {
@@ -33,17 +45,19 @@ impl Credentials {
             admin_api_token: format!("sim-admin-token-{tag}"),
             user_email: "plain-user@acme.example.com".into(),
             user_api_token: format!("sim-user-token-{tag}"),
+            service_account_email: "idhub-svc@serviceaccount.atlassian.com".into(),
+            service_account_token: format!("sim-scoped-token-{tag}"),
         }
     }
 }
 
-/// What a site credential may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SiteRole {
-    /// Site admin and product admin: manages groups.
-    Admin,
-    /// A plain user: reads what users may read.
-    User,
+/// The request header the gateway routes set (and the site routes strip) to tell the handlers
+/// which way a request came; never sent by a client.
+pub const VIA_GATEWAY: &str = "x-sim-via-gateway";
+
+/// Whether the request came through the API gateway (`/ex/{product}/{cloudId}/…`).
+pub fn via_gateway(headers: &HeaderMap) -> bool {
+    headers.contains_key(VIA_GATEWAY)
 }
 
 /// Checks the SCIM Bearer key.
@@ -63,8 +77,13 @@ pub fn scim(headers: &HeaderMap, creds: &Credentials) -> Result<(), SimError> {
     }
 }
 
-/// Checks Basic `email:api-token` for the site APIs.
-pub fn site(headers: &HeaderMap, creds: &Credentials) -> Result<SiteRole, SimError> {
+/// Checks Basic `email:api-token` for the site APIs; answers the caller's email. `expired`
+/// holds the emails whose tokens have expired.
+pub fn site(
+    headers: &HeaderMap,
+    creds: &Credentials,
+    expired: &BTreeSet<String>,
+) -> Result<String, SimError> {
     let unauthenticated = || {
         SimError::unauthorized(
             "You are not authenticated. Authentication required to perform this operation.",
@@ -86,13 +105,20 @@ pub fn site(headers: &HeaderMap, creds: &Credentials) -> Result<SiteRole, SimErr
     let matches = |e: &str, t: &str| {
         email.eq_ignore_ascii_case(e) && constant_time_eq(token.as_bytes(), t.as_bytes())
     };
-    if matches(&creds.admin_email, &creds.admin_api_token) {
-        Ok(SiteRole::Admin)
+    let gateway = via_gateway(headers);
+    let caller = if matches(&creds.admin_email, &creds.admin_api_token) {
+        &creds.admin_email
     } else if matches(&creds.user_email, &creds.user_api_token) {
-        Ok(SiteRole::User)
+        &creds.user_email
+    } else if gateway && matches(&creds.service_account_email, &creds.service_account_token) {
+        &creds.service_account_email
     } else {
-        Err(unauthenticated())
+        return Err(unauthenticated());
+    };
+    if expired.contains(&caller.to_lowercase()) {
+        return Err(unauthenticated());
     }
+    Ok(caller.clone())
 }
 
 /// The rate-limit key of a request: one bucket per credential, never the credential itself.

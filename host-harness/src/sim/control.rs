@@ -6,8 +6,9 @@
 //! | GET, DELETE | `/__sim/requests` | counts per route and method, per status and fault; DELETE resets them |
 //! | GET | `/__sim/store` | the whole organization as JSON |
 //! | GET, PUT | `/__sim/faults` | the fault plan (see `faults::FaultPlan`); PUT replaces it |
-//! | PUT | `/__sim/settings` | `{"propagation_delay_ms": N, "scim_page_cap": N}` |
+//! | GET, PUT | `/__sim/settings` | the profile, cloud id and settings; PUT changes any of `propagation_delay_ms`, `scim_page_cap`, `group_bulk` (false: `/group/bulk` answers 404), `expired_tokens` (emails whose API tokens have expired) |
 //! | POST | `/__sim/seed` | `{"users": N, "groups": M, "seed": S}` adds seeded users and groups |
+//! | POST | `/__sim/rename-group` | `{"from": NAME, "to": NAME}` renames a group, id and members kept |
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -26,8 +27,9 @@ pub fn router() -> Router<SimState> {
         .route("/requests", get(requests).delete(reset_requests))
         .route("/store", get(store))
         .route("/faults", get(get_faults).put(put_faults))
-        .route("/settings", axum::routing::put(put_settings))
+        .route("/settings", get(get_settings).put(put_settings))
         .route("/seed", axum::routing::post(seed))
+        .route("/rename-group", axum::routing::post(rename_group))
 }
 
 async fn requests(State(state): State<SimState>) -> Json<Value> {
@@ -58,23 +60,60 @@ async fn put_faults(State(state): State<SimState>, Json(plan): Json<FaultPlan>) 
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Settings {
     propagation_delay_ms: Option<u64>,
     scim_page_cap: Option<usize>,
+    group_bulk: Option<bool>,
+    expired_tokens: Option<Vec<String>>,
+}
+
+fn settings_of(state: &SimState) -> Value {
+    let org = state.store.read();
+    json!({
+        "org": state.org.name(),
+        "cloud_id": org.settings.cloud_id,
+        "propagation_delay_ms": org.settings.propagation_delay.as_millis() as u64,
+        "scim_page_cap": org.settings.scim_page_cap,
+        "group_bulk": org.settings.group_bulk,
+        "expired_tokens": org.settings.expired_tokens,
+    })
+}
+
+async fn get_settings(State(state): State<SimState>) -> Json<Value> {
+    Json(settings_of(&state))
 }
 
 async fn put_settings(State(state): State<SimState>, Json(s): Json<Settings>) -> Json<Value> {
-    let mut org = state.store.write();
-    if let Some(ms) = s.propagation_delay_ms {
-        org.settings.propagation_delay = std::time::Duration::from_millis(ms);
+    {
+        let mut org = state.store.write();
+        if let Some(ms) = s.propagation_delay_ms {
+            org.settings.propagation_delay = std::time::Duration::from_millis(ms);
+        }
+        if let Some(cap) = s.scim_page_cap {
+            org.settings.scim_page_cap = cap.max(1);
+        }
+        if let Some(on) = s.group_bulk {
+            org.settings.group_bulk = on;
+        }
+        if let Some(emails) = s.expired_tokens {
+            org.settings.expired_tokens = emails.iter().map(|e| e.to_lowercase()).collect();
+        }
     }
-    if let Some(cap) = s.scim_page_cap {
-        org.settings.scim_page_cap = cap.max(1);
+    Json(settings_of(&state))
+}
+
+#[derive(Debug, Deserialize)]
+struct Rename {
+    from: String,
+    to: String,
+}
+
+async fn rename_group(State(state): State<SimState>, Json(r): Json<Rename>) -> Response {
+    match state.store.write().rename_group(&r.from, &r.to) {
+        Ok(id) => Json(json!({ "id": id, "name": r.to.trim() })).into_response(),
+        Err(e) => crate::sim::error::Scim(e).into_response(),
     }
-    Json(json!({
-        "propagation_delay_ms": org.settings.propagation_delay.as_millis() as u64,
-        "scim_page_cap": org.settings.scim_page_cap,
-    }))
 }
 
 #[derive(Debug, Deserialize)]

@@ -18,7 +18,9 @@ pub mod confluence;
 pub mod control;
 pub mod error;
 pub mod faults;
+pub mod gateway;
 pub mod jira;
+pub mod profile;
 pub mod scim;
 pub mod site;
 pub mod state;
@@ -28,13 +30,16 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::Router;
+use axum::extract::Request;
+use axum::{Router, ServiceExt};
 use serde_json::{Value, json};
 use tokio::runtime::Runtime;
 use tokio::sync::oneshot;
+use tower_layer::Layer;
 
 use auth::Credentials;
 use faults::{FaultEngine, FaultPlan};
+pub use profile::OrgProfile;
 pub use state::{SimState, Switches};
 use store::{OrgSettings, Store};
 
@@ -63,6 +68,8 @@ pub struct SimConfig {
     pub switches: Switches,
     /// Worker threads of the simulator's own runtime.
     pub worker_threads: usize,
+    /// Which organization it models.
+    pub org: OrgProfile,
 }
 
 impl Default for SimConfig {
@@ -79,11 +86,14 @@ impl Default for SimConfig {
             faults: FaultPlan::default(),
             switches: Switches::default(),
             worker_threads: 2,
+            org: OrgProfile::default(),
         }
     }
 }
 
-/// The whole application: the three API families under the fault layer, and the control API.
+/// The whole application: the three API families under the fault layer, the site's public
+/// tenant info, and the control API. Gateway paths are rewritten before routing (see
+/// [`gateway::rewrite`]).
 pub fn router(state: SimState) -> Router {
     let atlassian = Router::new()
         .nest("/scim/directory/{directory_id}", scim::router())
@@ -94,6 +104,10 @@ pub fn router(state: SimState) -> Router {
             faults::layer,
         ));
     atlassian
+        .route(
+            "/_edge/tenant_info",
+            axum::routing::get(gateway::tenant_info),
+        )
         .nest("/__sim", control::router())
         .with_state(state)
 }
@@ -127,19 +141,17 @@ impl Simulator {
             site_base_url: base.clone(),
             scim_page_cap: config.scim_page_cap.max(1),
             propagation_delay: config.propagation_delay,
+            cloud_id: String::new(),
+            group_bulk: true,
+            expired_tokens: Default::default(),
         };
         let creds = Credentials::generate(config.seed);
         let store = Store::new(settings, config.seed);
         let started = Instant::now();
         {
             let mut org = store.write();
-            let admin = org.add_account(&creds.admin_email, "IDHub Admin", true);
-            org.add_account(&creds.user_email, "Plain User", true);
-            for group in ["site-admins", "jira-administrators", "confluence-admins"] {
-                if let Some(id) = org.group_by_name(group).map(|g| g.id.clone()) {
-                    org.add_member(&id, &admin);
-                }
-            }
+            org.settings.cloud_id = org.new_uuid();
+            config.org.seed(&mut org, &creds);
             org.seed(config.users, config.groups, config.seed);
         }
         let seeded_in = started.elapsed();
@@ -151,13 +163,20 @@ impl Simulator {
             creds: Arc::new(creds),
             faults,
             switches: Arc::new(config.switches.clone()),
+            org: config.org,
         };
-        let app = router(state.clone());
+        let rewrite_state = state.clone();
+        let app = axum::middleware::map_request(move |request: Request| {
+            let state = rewrite_state.clone();
+            async move { gateway::rewrite(&state, request) }
+        })
+        .layer(router(state.clone()));
         let (tx, rx) = oneshot::channel::<()>();
         runtime.spawn(async move {
-            let server = axum::serve(listener, app).with_graceful_shutdown(async {
-                let _ = rx.await;
-            });
+            let server =
+                axum::serve(listener, app.into_make_service()).with_graceful_shutdown(async {
+                    let _ = rx.await;
+                });
             if let Err(e) = server.await {
                 tracing::error!("the simulator stopped: {e}");
             }
@@ -206,18 +225,42 @@ impl Simulator {
         self.seeded_in
     }
 
-    /// A ready-to-use configuration of the Atlassian plugin for this simulator (site admin).
+    /// A ready-to-use configuration of the Atlassian plugin for this simulator, as an admin of
+    /// its organization would write it: on `modern`, the service account with its scoped token
+    /// and the site's own default groups; on `legacy`, a site admin's unscoped token.
     pub fn plugin_config(&self) -> Value {
         let creds = &self.state.creds;
-        let directory_id = self.state.store.read().settings.directory_id.clone();
+        let (directory_id, site) = {
+            let org = self.state.store.read();
+            (
+                org.settings.directory_id.clone(),
+                org.settings.site_name.clone(),
+            )
+        };
+        let (email, token) = match self.state.org {
+            OrgProfile::Modern => (&creds.service_account_email, &creds.service_account_token),
+            OrgProfile::Legacy => (&creds.admin_email, &creds.admin_api_token),
+        };
         json!({
             "site_url": self.site_url(),
             "scim_url": self.scim_url(),
-            "account_security_api_key": creds.admin_api_token,
-            "admin_email": creds.admin_email,
+            "account_security_api_key": token,
+            "admin_email": email,
             "directory_id": directory_id,
             "directory_api_key": creds.directory_api_key,
+            "default_group_names": self.state.org.default_groups(&site),
         })
+    }
+
+    /// The organization profile it models.
+    pub fn org(&self) -> OrgProfile {
+        self.state.org
+    }
+
+    /// The default groups of Jira Software and Confluence, as this organization names them.
+    pub fn default_groups(&self) -> [String; 2] {
+        let site = self.state.store.read().settings.site_name.clone();
+        self.state.org.default_groups(&site)
     }
 
     /// Replaces the fault plan.

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::auth::Credentials;
 use super::faults::FaultEngine;
+use super::profile::OrgProfile;
 use super::store::Store;
 
 /// Behaviours the sources leave open, as switches.
@@ -37,4 +38,6 @@ pub struct SimState {
     pub faults: Arc<FaultEngine>,
     /// The open behaviours.
     pub switches: Arc<Switches>,
+    /// The organization profile.
+    pub org: OrgProfile,
 }

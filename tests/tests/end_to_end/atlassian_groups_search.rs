@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 fn groups_lifecycle_with_batched_members() {
     let s = Sim::with(SimConfig {
         users: 150,
-        ..SimConfig::default()
+        ..crate::common::legacy()
     });
     let c = atlassian(&s, json!({}));
     let all: Vec<String> = c
@@ -127,7 +127,7 @@ fn groups_lifecycle_with_batched_members() {
 fn searches_translate_or_evaluate_every_filter() {
     let s = Sim::with(SimConfig {
         users: 40,
-        ..SimConfig::default()
+        ..crate::common::legacy()
     });
     let c = atlassian(&s, json!({}));
     let find = |f: Filter| c.search_all(&OpSearch::new("user").filter(f)).unwrap();
@@ -179,7 +179,7 @@ fn full_searches_page_across_the_caps_with_no_gap_and_no_duplicate() {
     let s = Sim::with(SimConfig {
         users: 230,
         groups: 5,
-        ..SimConfig::default()
+        ..crate::common::legacy()
     });
     let c = atlassian(&s, json!({"page_size": 100}));
     for page in [1u32, 7, 1000] {

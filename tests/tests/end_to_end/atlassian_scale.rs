@@ -32,7 +32,7 @@ fn concurrent_pages_give_exactly_the_directory_in_order_under_429s() {
     let s = Sim::with(SimConfig {
         users: 1_234,
         groups: 3,
-        ..SimConfig::default()
+        ..crate::common::legacy()
     });
     let expected = directory_order(&s);
     // A token bucket per credential, as Atlassian limits: eight pages at once overflow it on any
@@ -95,7 +95,7 @@ fn concurrent_group_pages_give_exactly_the_groups_in_order_under_429s() {
     let s = Sim::with(SimConfig {
         users: 20,
         groups: 450,
-        ..SimConfig::default()
+        ..crate::common::legacy()
     });
     let expected = scim_group_order(&s);
     assert!(expected.len() >= 450, "{} groups", expected.len());
@@ -137,7 +137,7 @@ fn concurrent_group_pages_give_exactly_the_groups_in_order_under_429s() {
 fn a_search_racing_creates_and_deletes_has_no_duplicate_and_no_gap() {
     let s = Sim::with(SimConfig {
         users: 600,
-        ..SimConfig::default()
+        ..crate::common::legacy()
     });
     let initial = directory_order(&s);
     // Every SCIM read takes a little while, so the search spans the churn.

@@ -408,7 +408,7 @@ fn grants_wait_for_the_account_id_and_for_propagation() {
             account_id_in_create_response: false,
             ..Switches::default()
         },
-        ..SimConfig::default()
+        ..crate::common::legacy()
     });
     let c = atlassian(&s, json!({}));
     let uid = c.create(&new_user("slow@acme.com")).unwrap().uid;

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use host_harness::sim::faults::FaultPlan;
-use host_harness::sim::{SimConfig, Simulator};
+use host_harness::sim::{OrgProfile, SimConfig, Simulator};
 use reqwest::Method;
 use reqwest::blocking::{Client, RequestBuilder, Response};
 use serde_json::Value;
@@ -14,9 +14,19 @@ pub struct Sim {
     pub http: Client,
 }
 
+/// A legacy organization's simulator settings: the fixed group names most tests use. Tests of
+/// what a modern organization changes start from `SimConfig::default()`.
+pub fn legacy() -> SimConfig {
+    SimConfig {
+        org: OrgProfile::Legacy,
+        ..SimConfig::default()
+    }
+}
+
 impl Sim {
+    /// A legacy organization (see [`legacy`]).
     pub fn start() -> Sim {
-        Sim::with(SimConfig::default())
+        Sim::with(legacy())
     }
 
     pub fn with(config: SimConfig) -> Sim {

@@ -49,7 +49,7 @@ fn sim() -> Sim {
     Sim::with(SimConfig {
         users: 250,
         groups: 130,
-        ..SimConfig::default()
+        ..crate::common::legacy()
     })
 }
 

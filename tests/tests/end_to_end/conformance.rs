@@ -11,12 +11,22 @@ use connector_tests::{
 use host_harness::cli::conform::{ConformArgs, Format, report};
 use host_harness::conformance::Report;
 use host_harness::conformance::check::Status;
+use host_harness::sim::OrgProfile;
 
 fn run(plugin: Option<std::path::PathBuf>, suite: Option<std::path::PathBuf>) -> Report {
+    run_on(plugin, suite, None)
+}
+
+fn run_on(
+    plugin: Option<std::path::PathBuf>,
+    suite: Option<std::path::PathBuf>,
+    org: Option<OrgProfile>,
+) -> Report {
     report(&ConformArgs {
         plugin,
         config: None,
         suite,
+        org,
         only: None,
         format: Format::Table,
         out: None,
@@ -87,6 +97,19 @@ fn the_atlassian_plugin_passes_against_the_simulator() {
     for skipped in report.checks.iter().filter(|c| c.status == Status::Skip) {
         assert!(!skipped.reason.is_empty());
     }
+}
+
+/// The main job on the older kind of organization: group-based admin rights, the historical
+/// default-group names, a user's unscoped token at the Site URL.
+#[test]
+fn the_atlassian_plugin_passes_on_a_legacy_organization() {
+    let report = run_on(
+        Some(connector_tests::atlassian_plugin()),
+        None,
+        Some(OrgProfile::Legacy),
+    );
+    assert!(report.ok(), "{}", report.table(false));
+    assert!(report.passed >= 45, "{}", report.table(false));
 }
 
 #[test]

@@ -45,7 +45,7 @@ fn text(output: &Output) -> String {
 fn a_short_read_leaves_a_partial_file_and_fails_a_complete_one_is_renamed() {
     let s = Sim::with(SimConfig {
         users: 250,
-        ..SimConfig::default()
+        ..crate::common::legacy()
     });
     let config = config(&s, "short", json!({}));
     let out = scratch("short.jsonl");
@@ -87,7 +87,7 @@ fn a_short_read_leaves_a_partial_file_and_fails_a_complete_one_is_renamed() {
 fn sigint_and_sigterm_end_a_read_with_a_summary() {
     let s = Sim::with(SimConfig {
         users: 400,
-        ..SimConfig::default()
+        ..crate::common::legacy()
     });
     // Slow pages of 10 make the read last over 10 s: long enough to be interrupted.
     let latency = FaultRule {

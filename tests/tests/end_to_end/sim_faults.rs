@@ -139,7 +139,7 @@ fn a_lost_response_is_applied_once() {
 fn a_truncated_body_fails_to_decode() {
     let s = Sim::with(SimConfig {
         users: 20,
-        ..SimConfig::default()
+        ..crate::common::legacy()
     });
     s.set_faults(plan(vec![
         FaultRule::new(FaultKind::Truncate, 0.0)
@@ -312,7 +312,7 @@ fn seeding_is_deterministic() {
             users: 500,
             groups: 10,
             seed: 42,
-            ..SimConfig::default()
+            ..crate::common::legacy()
         });
         let mut store = s.store();
         // Timestamps and the server's own address differ between runs; ids and data do not.

@@ -174,7 +174,7 @@ fn create_refuses_bad_users_and_duplicates() {
 fn list_filters_and_pages_as_atlassian_does() {
     let s = Sim::with(SimConfig {
         users: 250,
-        ..SimConfig::default()
+        ..crate::common::legacy()
     });
     let list = |query: &[(&str, &str)]| send(s.scim(Method::GET, "/Users").query(query));
 

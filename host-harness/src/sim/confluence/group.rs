@@ -6,30 +6,35 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::sim::auth::{self, SiteRole};
 use crate::sim::error::{Confluence, SimError};
 use crate::sim::jira::{Params, param};
+use crate::sim::profile::CONFLUENCE;
 use crate::sim::site;
 use crate::sim::state::SimState;
-use crate::sim::store::{Account, Group, Org};
+use crate::sim::store::{AccessType, Account, Group, Org};
 
 /// The fixed system limit on member pages.
 pub const MEMBER_LIMIT: usize = 200;
 
-fn authorize(state: &SimState, headers: &HeaderMap) -> Result<SiteRole, Confluence> {
-    auth::site(headers, &state.creds).map_err(Confluence)
+/// Checks Basic auth; answers the caller's account id.
+pub fn authorize(state: &SimState, headers: &HeaderMap) -> Result<String, Confluence> {
+    crate::sim::jira::caller(state, headers).map_err(Confluence)
 }
 
+/// Checks Basic auth and site-admin permission (Confluence's group writes: "User must be a site
+/// admin", Confluence REST v1, Group).
 fn authorize_admin(state: &SimState, headers: &HeaderMap) -> Result<(), Confluence> {
-    match authorize(state, headers)? {
-        SiteRole::Admin => Ok(()),
-        SiteRole::User => Err(Confluence(SimError::forbidden(
+    let account = authorize(state, headers)?;
+    if state.store.read().is_site_admin(&account) {
+        Ok(())
+    } else {
+        Err(Confluence(SimError::forbidden(
             "User is not permitted to manage groups.",
-        ))),
+        )))
     }
 }
 
-fn json_ok(status: StatusCode, body: &Value) -> Response {
+pub(super) fn json_ok(status: StatusCode, body: &Value) -> Response {
     let mut response = (status, body.to_string()).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -77,7 +82,8 @@ fn group_not_found(what: &str) -> Confluence {
     Confluence(SimError::not_found(format!("No group found with {what}")))
 }
 
-/// GET /group: groups sorted by name.
+/// GET /group: groups sorted by name; `accessType` (`user`, `admin`, `site-admin`) keeps the
+/// groups that give that access to Confluence (Confluence REST v1, "Get groups").
 pub async fn list(
     State(state): State<SimState>,
     headers: HeaderMap,
@@ -86,8 +92,21 @@ pub async fn list(
     authorize(&state, &headers)?;
     let start = int(&q, "start", 0)?;
     let limit = int(&q, "limit", 25)?.clamp(1, MEMBER_LIMIT);
+    let access = match param(&q, "accessType") {
+        None => None,
+        Some(text) => Some(AccessType::parse(text).ok_or_else(|| {
+            Confluence(SimError::bad_request(
+                "invalidValue",
+                format!("accessType {text} is not one of user, admin, site-admin"),
+            ))
+        })?),
+    };
     let org = state.store.read();
-    let all: Vec<&Group> = org.visible_groups_by_name().collect();
+    let confluence = |p: &str| p == CONFLUENCE;
+    let all: Vec<&Group> = match access {
+        None => org.visible_groups_by_name().collect(),
+        Some(access) => org.groups_granting(access, &confluence).collect(),
+    };
     let results: Vec<Value> = all
         .iter()
         .skip(start)

@@ -1,7 +1,9 @@
 //! Confluence Cloud REST under `/wiki/rest/api`: group list, lookups, members by group id
-//! (limit 200), add and remove a user by group id (remove answers 204 even for a non-member).
+//! (limit 200), add and remove a user by group id (remove answers 204 even for a non-member),
+//! and the caller with the operations it may perform.
 
 pub mod group;
+pub mod user;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -23,4 +25,5 @@ pub fn router() -> Router<SimState> {
             post(group::add_user).delete(group::remove_user),
         )
         .route("/group/{group_name}", get(group::by_path_name))
+        .route("/user/current", get(user::current))
 }

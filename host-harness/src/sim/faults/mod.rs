@@ -109,7 +109,10 @@ pub async fn layer(
     let Some(class) = RouteClass::of(request.method(), &path) else {
         return next.run(request).await;
     };
-    let route = route_key(request.method(), &path);
+    let mut route = route_key(request.method(), &path);
+    if super::auth::via_gateway(request.headers()) {
+        route.push_str(" via gateway");
+    }
     let admitted = match admit(&engine, class, &route, &request) {
         Ok(admitted) => admitted,
         Err(throttled) => return *throttled,

@@ -14,7 +14,7 @@ use super::{
 use crate::sim::error::{Jira, SimError};
 use crate::sim::site;
 use crate::sim::state::SimState;
-use crate::sim::store::{Group, Org};
+use crate::sim::store::{AccessType, Group, Org};
 
 /// The cap Jira puts on `/group/member` pages.
 pub const MEMBER_PAGE_CAP: usize = 50;
@@ -103,19 +103,44 @@ pub async fn delete(
     Ok(StatusCode::OK.into_response())
 }
 
-/// GET /group/bulk.
+/// GET /group/bulk: by `groupId` or `groupName`, and by `accessType` (`site-admin`, `admin`,
+/// `user`) with an optional `applicationKey` (Jira REST v3, "Bulk get groups", marked
+/// EXPERIMENTAL: the switch `group_bulk` answers 404 as if it were withdrawn).
 pub async fn bulk(
     State(state): State<SimState>,
     headers: HeaderMap,
     Query(q): Query<Params>,
 ) -> Result<Response, Jira> {
     authorize(&state, &headers)?;
+    if !state.store.read().settings.group_bulk {
+        return Err(Jira(SimError::not_found(
+            "The requested resource could not be found.",
+        )));
+    }
     let start = int_param("startAt", param(&q, "startAt"), 0)?;
     let max = int_param("maxResults", param(&q, "maxResults"), 50)?.clamp(1, 50);
     let (ids, names) = (params(&q, "groupId"), params(&q, "groupName"));
+    let access = match param(&q, "accessType") {
+        None => None,
+        Some(text) => Some(AccessType::parse(text).ok_or_else(|| {
+            Jira(SimError::bad_request(
+                "invalidValue",
+                format!("Invalid access type: {text}. Valid values: site-admin, admin, user."),
+            ))
+        })?),
+    };
+    let application = param(&q, "applicationKey").map(str::to_owned);
     let org = state.store.read();
-    let selected: Vec<&Group> = org
-        .visible_groups_by_name()
+    let jira_product = |p: &str| match &application {
+        Some(key) => p == key,
+        None => p.starts_with("jira"),
+    };
+    let listed: Vec<&Group> = match access {
+        None => org.visible_groups_by_name().collect(),
+        Some(access) => org.groups_granting(access, &jira_product).collect(),
+    };
+    let selected: Vec<&Group> = listed
+        .into_iter()
         .filter(|g| {
             (ids.is_empty() && names.is_empty())
                 || ids.contains(&g.id.as_str())

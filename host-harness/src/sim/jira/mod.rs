@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use super::auth::{self, SiteRole};
+use super::auth;
 use super::error::{Jira, SimError};
 use super::store::{Account, Group, Org};
 use crate::sim::state::SimState;
@@ -18,6 +18,7 @@ use crate::sim::state::SimState;
 pub fn router() -> Router<SimState> {
     Router::new()
         .route("/myself", get(user::myself))
+        .route("/mypermissions", get(user::my_permissions))
         .route("/group", post(group::create).delete(group::delete))
         .route("/group/bulk", get(group::bulk))
         .route("/groups/picker", get(group::picker))
@@ -32,18 +33,30 @@ pub fn router() -> Router<SimState> {
         .route("/applicationrole", get(user::application_roles))
 }
 
-/// Checks Basic auth; answers the caller's role.
-pub fn authorize(state: &SimState, headers: &HeaderMap) -> Result<SiteRole, Jira> {
-    auth::site(headers, &state.creds).map_err(Jira)
+/// Checks Basic auth; answers the caller's account id.
+pub fn authorize(state: &SimState, headers: &HeaderMap) -> Result<String, Jira> {
+    caller(state, headers).map_err(Jira)
 }
 
-/// Checks Basic auth and site-admin permission.
+/// The account id of the caller of a site API, whichever API.
+pub fn caller(state: &SimState, headers: &HeaderMap) -> Result<String, SimError> {
+    let org = state.store.read();
+    let email = auth::site(headers, &state.creds, &org.settings.expired_tokens)?;
+    org.account_by_email(&email)
+        .map(|a| a.account_id.clone())
+        .ok_or_else(|| SimError::unauthorized("The caller's account is missing"))
+}
+
+/// Checks Basic auth and site-admin permission: Jira's group writes need "Site administration
+/// (that is, member of the site-admin group)" (Jira REST v3, Groups), which a role gives too.
 pub fn authorize_admin(state: &SimState, headers: &HeaderMap) -> Result<(), Jira> {
-    match authorize(state, headers)? {
-        SiteRole::Admin => Ok(()),
-        SiteRole::User => Err(Jira(SimError::forbidden(
+    let account = authorize(state, headers)?;
+    if state.store.read().is_site_admin(&account) {
+        Ok(())
+    } else {
+        Err(Jira(SimError::forbidden(
             "You do not have permission to manage groups. Site administration permission is required.",
-        ))),
+        )))
     }
 }
 

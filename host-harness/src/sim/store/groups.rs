@@ -139,6 +139,7 @@ impl Org {
                 external_id,
                 members: BTreeSet::new(),
                 default_for: None,
+                grants: Vec::new(),
                 created: now.clone(),
                 last_modified: now,
                 visible_at: Instant::now() + self.settings.propagation_delay,
@@ -160,7 +161,7 @@ impl Org {
                 "group name is not specified or the group name is in use",
             ));
         }
-        Ok(self.insert_site_group(name, None))
+        Ok(self.insert_site_group(name, None, Vec::new()))
     }
 
     /// Deletes a group of any source; the caller checks what its API allows.

@@ -14,10 +14,13 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+mod access;
 mod attrs;
 mod groups;
 mod seed;
 mod users;
+
+pub use access::{AccessType, Grant};
 
 use attrs::display_name_of;
 pub use attrs::{coerce_bool, normalise_user_attrs};
@@ -63,6 +66,9 @@ pub struct Account {
     pub email_visible: bool,
     /// The time zone.
     pub time_zone: String,
+    /// Roles assigned to the account itself, not through a group (site admin in centralized
+    /// user management).
+    pub roles: Vec<Grant>,
     /// When the site APIs start to see the account (SCIM propagation).
     #[serde(skip)]
     pub visible_at: Instant,
@@ -139,6 +145,8 @@ pub struct Group {
     pub members: BTreeSet<String>,
     /// The product whose default group this is (`jira-software`, `confluence`).
     pub default_for: Option<String>,
+    /// What membership gives: product access, product admin, site admin.
+    pub grants: Vec<Grant>,
     /// Creation time, SCIM format.
     pub created: String,
     /// Last change, SCIM format.
@@ -166,6 +174,12 @@ pub struct OrgSettings {
     pub scim_page_cap: usize,
     /// How long a SCIM write takes to reach the site APIs.
     pub propagation_delay: Duration,
+    /// The site's cloud id, as `/_edge/tenant_info` tells it and the API gateway routes by.
+    pub cloud_id: String,
+    /// Whether Jira still serves `GET /group/bulk` (marked EXPERIMENTAL by Atlassian).
+    pub group_bulk: bool,
+    /// The emails whose API tokens have expired (every token now expires within a year).
+    pub expired_tokens: BTreeSet<String>,
 }
 
 /// A group's sorted members at a version.
@@ -200,7 +214,8 @@ pub struct Org {
 pub struct Store(Arc<RwLock<Org>>);
 
 impl Store {
-    /// A new organization with the default product groups and no user.
+    /// A new organization with no group and no user (see [`crate::sim::profile`] for the
+    /// groups and roles an organization starts with).
     pub fn new(settings: OrgSettings, seed: u64) -> Self {
         Store(Arc::new(RwLock::new(Org::new(settings, seed))))
     }
@@ -239,7 +254,7 @@ fn lower(s: &str) -> String {
 
 impl Org {
     fn new(settings: OrgSettings, seed: u64) -> Self {
-        let mut org = Org {
+        Org {
             settings,
             rng: ChaCha8Rng::seed_from_u64(seed),
             accounts: HashMap::new(),
@@ -256,20 +271,7 @@ impl Org {
             groups_of: HashMap::new(),
             member_snapshots: Mutex::new(HashMap::new()),
             visible_horizon: Instant::now(),
-        };
-        let site = org.settings.site_name.clone();
-        for (name, product) in [
-            ("jira-software-users".to_owned(), Some("jira-software")),
-            ("confluence-users".to_owned(), Some("confluence")),
-            (format!("jira-software-users-{site}"), None),
-            (format!("confluence-users-{site}"), None),
-            ("site-admins".to_owned(), None),
-            ("jira-administrators".to_owned(), None),
-            ("confluence-admins".to_owned(), None),
-        ] {
-            org.insert_site_group(&name, product.map(str::to_owned));
         }
-        org
     }
 
     /// A random UUID from the store's seeded generator: same seed, same ids.
@@ -285,7 +287,12 @@ impl Org {
         bytes.iter().map(|b| format!("{b:02x}")).collect()
     }
 
-    pub(super) fn insert_site_group(&mut self, name: &str, default_for: Option<String>) -> String {
+    pub(super) fn insert_site_group(
+        &mut self,
+        name: &str,
+        default_for: Option<String>,
+        grants: Vec<Grant>,
+    ) -> String {
         let id = self.new_uuid();
         let now = scim_now();
         self.group_by_name.insert(lower(name), id.clone());
@@ -298,6 +305,7 @@ impl Org {
                 external_id: None,
                 members: BTreeSet::new(),
                 default_for,
+                grants,
                 created: now.clone(),
                 last_modified: now,
                 visible_at: Instant::now(),
@@ -343,6 +351,7 @@ impl Org {
                 managed,
                 email_visible: true,
                 time_zone: "UTC".into(),
+                roles: Vec::new(),
                 visible_at: Instant::now(),
             },
         );

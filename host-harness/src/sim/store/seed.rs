@@ -12,10 +12,13 @@ impl Org {
     pub fn seed(&mut self, users: usize, groups: usize, seed: u64) {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let domain = format!("{}.example.com", self.settings.site_name);
-        let defaults: Vec<String> = ["jira-software-users", "confluence-users"]
-            .iter()
-            .filter_map(|n| self.group_by_name(n).map(|g| g.id.clone()))
+        let mut defaults: Vec<(String, String)> = self
+            .groups
+            .values()
+            .filter_map(|g| Some((g.default_for.clone()?, g.id.clone())))
             .collect();
+        defaults.sort();
+        let defaults: Vec<String> = defaults.into_iter().map(|(_, id)| id).collect();
         self.user_order.reserve(users);
         for index in [
             &mut self.user_by_name,
