@@ -126,7 +126,7 @@ pub struct AtlassianConfig {
 
     /// Where Jira and Confluence are called: auto (the Site URL, or the API gateway when the
     /// site refuses a scoped token), site, or gateway. The gateway is the SCIM URL's host
-    /// (api.atlassian.com); the site's cloudId is read from <Site URL>/_edge/tenant_info.
+    /// (api.atlassian.com); the site's cloudId is read from the Site URL, at /_edge/tenant_info.
     #[serde(default)]
     #[schemars(title = "Site API route")]
     pub site_api: SiteApi,

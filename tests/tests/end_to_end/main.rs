@@ -19,6 +19,7 @@ mod hostile_text;
 mod load;
 mod loading;
 mod memory_connector;
+mod org_profiles;
 mod panics;
 mod recon_integrity;
 mod secrets;

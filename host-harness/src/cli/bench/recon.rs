@@ -36,7 +36,8 @@ pub(super) fn limit_recon(sim: &Simulator, concurrency: usize) -> Result<(u64, f
         .build()?;
     let creds = sim.credentials().clone();
     let (scim, site) = (sim.scim_url(), sim.site_url());
-    let groups: Vec<String> = ["jira-software-users", "confluence-users"]
+    let groups: Vec<String> = sim
+        .default_groups()
         .iter()
         .filter_map(|n| {
             sim.state()
@@ -168,7 +169,8 @@ pub(super) fn recon_latency(args: &BenchArgs) -> Result<Figures, CliError> {
     let (objects, concurrent, requests) = run(args.concurrency)?;
     let (_, sequential, _) = run(1)?;
     let store = sim.state().store.read();
-    let members: u64 = ["jira-software-users", "confluence-users"]
+    let members: u64 = sim
+        .default_groups()
         .iter()
         .filter_map(|n| store.group_by_name(n))
         .map(|g| g.members.len().div_ceil(50) as u64)
