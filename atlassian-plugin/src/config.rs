@@ -16,15 +16,22 @@ use crate::credentials::Credential;
 use crate::mapping::is_email;
 use crate::settings::Settings;
 
-/// What to do with an account when IDHub deprovisions it.
+/// What to do with an account when IDHub deprovisions it (a delete).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeprovisioningMode {
-    /// Set `active` to false: reversible, the account keeps its groups.
+    /// Set SCIM `active` to false: the Atlassian account is deactivated everywhere (every site
+    /// and product of the organization, not only Jira and Confluence) and cannot log in; it
+    /// keeps its groups, and setting it active again restores it.
     #[default]
     Deactivate,
-    /// DELETE the SCIM record: irreversible, unlinks the account and drops its synced groups.
+    /// DELETE the SCIM record: irreversible; the account is unlinked from the directory,
+    /// deactivated if the organization manages it, and loses its synced groups.
     Delete,
+    /// Remove the account from every configured default group and leave it active: it loses
+    /// the Jira and Confluence access IDHub granted, and keeps its account, its SCIM record and
+    /// any other access.
+    RevokeAccess,
 }
 
 /// How the connector reaches the site's Jira and Confluence REST APIs.
@@ -124,6 +131,12 @@ pub struct AtlassianConfig {
     #[schemars(title = "Retry budget", range(max = 20))]
     pub retry_budget: u32,
 
+    /// The longest a grant waits for a new account to reach the site (its Atlassian account id,
+    /// then Jira), in seconds, inside the operation deadline; 0 never waits.
+    #[serde(default = "default_propagation_wait")]
+    #[schemars(title = "Propagation wait (s)", range(max = 600))]
+    pub propagation_wait_secs: u64,
+
     /// Where Jira and Confluence are called: auto (the Site URL, or the API gateway when the
     /// site refuses a scoped token), site, or gateway. The gateway is the SCIM URL's host
     /// (api.atlassian.com); the site's cloudId is read from the Site URL, at /_edge/tenant_info.
@@ -154,6 +167,10 @@ fn default_deadline() -> u64 {
 
 fn default_retry_budget() -> u32 {
     5
+}
+
+fn default_propagation_wait() -> u64 {
+    60
 }
 
 impl AtlassianConfig {
@@ -273,6 +290,11 @@ impl AtlassianConfig {
             "retry_budget",
             "must be at most 20",
         );
+        problems.check(
+            self.propagation_wait_secs <= 600,
+            "propagation_wait_secs",
+            "must be at most 600",
+        );
         problems.into_result()?;
         let (Some(site_url), Some(scim_url)) = (site_url, scim_url) else {
             unreachable!("a URL that failed to parse is a recorded problem")
@@ -294,6 +316,7 @@ impl AtlassianConfig {
             request_timeout: Duration::from_secs(self.request_timeout_secs),
             deadline: Duration::from_secs(self.deadline_secs),
             retry_budget: self.retry_budget,
+            propagation_wait: Duration::from_secs(self.propagation_wait_secs),
         })
     }
 }

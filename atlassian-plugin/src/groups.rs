@@ -10,8 +10,7 @@ use connector_api::ops::{
     OpCreate, OpDelete, OpGet, OpSearch, OpUpdate, RpCreate, RpDelete, RpGet, RpSearch, RpUpdate,
 };
 use connector_api::{
-    AttributeDelta, ConnectorError, ConnectorObject, DeltaChange, Filter, ObjectSink, Result,
-    special,
+    AttributeDelta, ConnectorError, ConnectorObject, Filter, ObjectSink, Result, special,
 };
 use serde_json::{Value, json};
 
@@ -135,10 +134,7 @@ impl Groups<'_> {
 
     pub(crate) async fn update(&self, op: OpUpdate, deadline: Instant) -> Result<RpUpdate> {
         let uid = op.uid.clone();
-        let needs_current = op.deltas.iter().any(|d| {
-            d.attribute == GROUP_EXTERNAL_ID && matches!(d.change, DeltaChange::Remove(_))
-        });
-        let current = match needs_current {
+        let current = match mapping::needs_current(&op) {
             true => Some(self.record(uid.as_str(), deadline).await?),
             false => None,
         };

@@ -27,6 +27,7 @@ mod http;
 mod listing;
 mod mapping;
 mod product_access;
+mod propagation;
 mod runtime;
 mod schema;
 mod scim;

@@ -17,14 +17,12 @@ use connector_api::{ConnectorError, ErrorKind, Result};
 use serde_json::{Value, json};
 
 use crate::mapping::PRODUCT_ACCESS;
+use crate::propagation::Wait;
 use crate::search::{PageReader, Receiver, Scan};
 use crate::settings::Settings;
 use crate::site::access;
 use crate::site::jira::{JiraGroup, MEMBER_PAGE, Membership};
 use crate::site::{ConfluenceClient, JiraClient};
-
-/// How long a new account may take to reach the site before a grant gives up (inside the deadline).
-const PROPAGATION_WAIT: Duration = Duration::from_secs(60);
 
 /// The most product-access values one request may carry, duplicates included.
 pub(crate) const MAX_ACCESS_VALUES: usize = 1_000;
@@ -71,6 +69,7 @@ pub(crate) struct ProductAccess {
     confluence: ConfluenceClient,
     groups: Vec<String>,
     concurrency: usize,
+    propagation_wait: Duration,
     /// Configured default group (lower case) to its group id, resolved once.
     ids: Mutex<HashMap<String, String>>,
 }
@@ -83,6 +82,7 @@ impl ProductAccess {
             confluence,
             groups: settings.default_group_names.clone(),
             concurrency: settings.concurrency,
+            propagation_wait: settings.propagation_wait,
             ids: Mutex::new(HashMap::new()),
         }
     }
@@ -183,12 +183,20 @@ impl ProductAccess {
             }))
     }
 
-    /// Adds or removes an account in a default group, waiting politely while a new account
-    /// propagates from SCIM to the site.
-    async fn set(&self, group: &str, account: &str, add: bool, deadline: Instant) -> Result<()> {
+    /// Makes an account a member of a default group or not. Whatever Jira answers short of
+    /// success, the account's groups as the site sees them decide: already so is done; an
+    /// account the site cannot see is waited for when `fresh` (SCIM propagation), and refused
+    /// otherwise; a visible account the write failed for is a permission problem.
+    async fn set(
+        &self,
+        group: &str,
+        account: &str,
+        add: bool,
+        fresh: bool,
+        deadline: Instant,
+    ) -> Result<()> {
         let group_id = self.group_id(group, deadline).await?;
-        let until = deadline.min(Instant::now() + PROPAGATION_WAIT);
-        let mut wait = Duration::from_millis(250);
+        let mut wait = Wait::new(self.propagation_wait, deadline);
         loop {
             let outcome = if add {
                 self.jira.add_member(&group_id, account, deadline).await?
@@ -197,37 +205,72 @@ impl ProductAccess {
                     .remove_member(&group_id, account, deadline)
                     .await?
             };
-            if outcome != Membership::UnknownAccount {
-                return Ok(());
+            let (error, status) = match outcome {
+                Membership::Changed | Membership::AlreadySo => return Ok(()),
+                Membership::Refused(error, status) => (error, status),
+            };
+            match self.jira.user_groups(account, deadline).await? {
+                Some(groups) => {
+                    if groups.iter().any(|g| g.group_id == group_id) == add {
+                        return Ok(());
+                    }
+                    if status == 404 {
+                        return Err(ConnectorError::new(
+                            ErrorKind::PermissionDenied,
+                            format!(
+                                "Jira answered 404 for account `{account}` in `{group}`, yet it sees the account: the service account may not manage this group (it needs Site admin), or the group is gone ({})",
+                                error.message
+                            ),
+                        ));
+                    }
+                    return Err(error);
+                }
+                // Not on the site: nothing to remove it from.
+                None if !add => return Ok(()),
+                None if !fresh => {
+                    return Err(ConnectorError::invalid_value(
+                        PRODUCT_ACCESS,
+                        format!(
+                            "the site does not know account `{account}`, and its SCIM record is not new: the account has no access to this site, or was unlinked"
+                        ),
+                    ));
+                }
+                None => {
+                    if !wait.next().await {
+                        return Err(wait.gave_up(format!(
+                            "the site does not know account `{account}` yet (SCIM propagation); retry later"
+                        )));
+                    }
+                }
             }
-            if Instant::now() + wait >= until {
-                return Err(ConnectorError::new(
-                    ErrorKind::Timeout,
-                    format!("the site does not know account `{account}` yet (SCIM propagation); retry later"),
-                )
-                .with_retryable(true));
-            }
-            tokio::time::sleep(wait).await;
-            wait = (wait * 2).min(Duration::from_secs(5));
         }
     }
 
     /// Grants `add` and revokes `remove`; answers what was done and what failed.
+    /// `fresh`: the account's SCIM record may still be propagating to the site.
     pub(crate) async fn change(
         &self,
         account: &str,
+        fresh: bool,
         add: &[String],
         remove: &[String],
         deadline: Instant,
     ) -> (Vec<Value>, Vec<Value>) {
+        // One change per group, all at once: a new account's wait is paid once, not per group.
+        let changes = [(add, true), (remove, false)]
+            .into_iter()
+            .flat_map(|(groups, adding)| groups.iter().map(move |g| (g, adding)));
+        let outcomes = futures_util::future::join_all(changes.map(|(group, adding)| async move {
+            let outcome = self.set(group, account, adding, fresh, deadline).await;
+            (group, adding, outcome)
+        }))
+        .await;
         let (mut done, mut missing) = (Vec::new(), Vec::new());
-        for (groups, adding) in [(add, true), (remove, false)] {
+        for (group, adding, outcome) in outcomes {
             let action = if adding { "grant" } else { "revoke" };
-            for group in groups {
-                match self.set(group, account, adding, deadline).await {
-                    Ok(()) => done.push(json!({ "action": action, "group": group })),
-                    Err(e) => missing.push(json!({ "action": action, "group": group, "error": e })),
-                }
+            match outcome {
+                Ok(()) => done.push(json!({ "action": action, "group": group })),
+                Err(e) => missing.push(json!({ "action": action, "group": group, "error": e })),
             }
         }
         (done, missing)

@@ -39,4 +39,6 @@ pub(crate) struct Settings {
     pub deadline: Duration,
     /// Retries per request.
     pub retry_budget: u32,
+    /// The longest a grant waits for a new account to reach the site.
+    pub propagation_wait: Duration,
 }

@@ -1,5 +1,7 @@
 //! Groups: connector objects to and from SCIM groups, member lists and their PATCH batches.
 
+use std::collections::BTreeSet;
+
 use connector_api::ops::{OpCreate, OpUpdate};
 use connector_api::{AttributeDelta, ConnectorError, ConnectorObject, DeltaChange, Result};
 use serde_json::{Value, json};
@@ -102,8 +104,21 @@ pub fn group_object(group: &Group) -> ConnectorObject {
 /// Members per PATCH operation: large changes are split so each request stays small.
 pub(crate) const MEMBER_BATCH: usize = 100;
 
+/// Whether [`group_patches`] needs the group as it is now for `op`.
+pub fn needs_current(op: &OpUpdate) -> bool {
+    op.deltas
+        .iter()
+        .any(|d| match (&d.change, d.attribute.as_str()) {
+            (DeltaChange::Remove(_), GROUP_EXTERNAL_ID) => true,
+            (DeltaChange::Replace(values), MEMBERS) => values.len() > MEMBER_BATCH,
+            _ => false,
+        })
+}
+
 /// The PATCH requests (each a list of operations) of a group update; renames are refused.
-/// `current` is the group as it is now, needed to remove an externalId only when it is there.
+/// `current` is the group as it is now, needed to remove an externalId only when it is there
+/// and to turn a members replace too large for one request into adds and removes (see
+/// [`needs_current`]).
 pub fn group_patches(op: &OpUpdate, current: Option<&Group>) -> Result<Vec<Vec<PatchOperation>>> {
     if op.name.is_some() {
         return Err(ConnectorError::unsupported("rename", Some("group")).with_details(json!({
@@ -135,23 +150,39 @@ pub fn group_patches(op: &OpUpdate, current: Option<&Group>) -> Result<Vec<Vec<P
                             .collect::<Vec<_>>()
                     )
                 };
-                if kind == "replace" {
-                    // One replace sets the whole list; further chunks are adds.
-                    let mut chunks = ids.chunks(MEMBER_BATCH);
-                    requests.push(vec![PatchOperation::replace(
-                        MEMBERS,
-                        refs(chunks.next().unwrap_or(&[])),
-                    )]);
-                    requests.extend(chunks.map(|c| vec![PatchOperation::add(MEMBERS, refs(c))]));
-                } else {
-                    for chunk in ids.chunks(MEMBER_BATCH) {
-                        let op = if kind == "add" {
-                            PatchOperation::add(MEMBERS, refs(chunk))
-                        } else {
-                            PatchOperation::remove(MEMBERS, Some(refs(chunk)))
-                        };
-                        requests.push(vec![op]);
+                if kind == "replace" && ids.len() <= MEMBER_BATCH {
+                    // The whole list fits one request: one replace, applied at once.
+                    requests.push(vec![PatchOperation::replace(MEMBERS, refs(&ids))]);
+                    continue;
+                }
+                let (add, remove) = match kind {
+                    // Too many for one request: a diff against the members now, adds first,
+                    // so that no one who stays is ever absent, even if a later batch fails.
+                    "replace" => {
+                        let has: BTreeSet<String> = current
+                            .ok_or_else(|| {
+                                ConnectorError::internal(
+                                    "a large members replace needs the group as it is",
+                                )
+                            })?
+                            .members
+                            .iter()
+                            .map(|m| m.value.clone())
+                            .collect();
+                        let want: BTreeSet<String> = ids.iter().cloned().collect();
+                        (
+                            want.difference(&has).cloned().collect::<Vec<_>>(),
+                            has.difference(&want).cloned().collect::<Vec<_>>(),
+                        )
                     }
+                    "add" => (ids, Vec::new()),
+                    _ => (Vec::new(), ids),
+                };
+                for chunk in add.chunks(MEMBER_BATCH) {
+                    requests.push(vec![PatchOperation::add(MEMBERS, refs(chunk))]);
+                }
+                for chunk in remove.chunks(MEMBER_BATCH) {
+                    requests.push(vec![PatchOperation::remove(MEMBERS, Some(refs(chunk)))]);
                 }
             }
             GROUP_EXTERNAL_ID => {

@@ -16,7 +16,7 @@ use crate::scim::types::{
 
 mod group;
 
-pub use group::{group_object, group_patches, new_group};
+pub use group::{group_object, group_patches, needs_current, new_group};
 
 /// A user attribute kept in SCIM: its connector name, its SCIM PATCH path, what it is.
 #[derive(Debug)]
@@ -39,7 +39,10 @@ macro_rules! attr {
     };
 }
 
-/// Every SCIM-backed, single-valued string attribute of a user.
+/// Every SCIM-backed, single-valued string attribute of a user. Atlassian's user-provisioning
+/// API lists displayName, emails, organization, title, timezone, department and
+/// preferredLanguage as what updates the Atlassian profile (`teamapis/user-provisioning`
+/// `schema.yaml`, tag Users); the rest stays in the SCIM record, and the descriptions say so.
 pub(crate) const USER_ATTRIBUTES: &[UserAttribute] = &[
     attr!(
         "email",
@@ -54,45 +57,77 @@ pub(crate) const USER_ATTRIBUTES: &[UserAttribute] = &[
     attr!(
         "display_name",
         "displayName",
-        "The name shown in Atlassian products."
+        "The name shown in Atlassian products (the profile's full name)."
     ),
-    attr!("given_name", "name.givenName", "Given name."),
-    attr!("family_name", "name.familyName", "Family name."),
-    attr!("middle_name", "name.middleName", "Middle name."),
+    attr!(
+        "given_name",
+        "name.givenName",
+        "Given name; kept in the SCIM record only (the products show display_name)."
+    ),
+    attr!(
+        "family_name",
+        "name.familyName",
+        "Family name; kept in the SCIM record only (the products show display_name)."
+    ),
+    attr!(
+        "middle_name",
+        "name.middleName",
+        "Middle name; kept in the SCIM record only."
+    ),
     attr!(
         "formatted_name",
         "name.formatted",
-        "The full name as one string."
+        "The full name as one string; kept in the SCIM record only."
     ),
-    attr!("honorific_prefix", "name.honorificPrefix", "E.g. Dr."),
-    attr!("honorific_suffix", "name.honorificSuffix", "E.g. PhD."),
-    attr!("nick_name", "nickName", "Nickname."),
-    attr!("title", "title", "Job title."),
+    attr!(
+        "honorific_prefix",
+        "name.honorificPrefix",
+        "E.g. Dr.; kept in the SCIM record only."
+    ),
+    attr!(
+        "honorific_suffix",
+        "name.honorificSuffix",
+        "E.g. PhD; kept in the SCIM record only."
+    ),
+    attr!(
+        "nick_name",
+        "nickName",
+        "Nickname; kept in the SCIM record only."
+    ),
+    attr!(
+        "title",
+        "title",
+        "Job title, shown on the Atlassian profile."
+    ),
     attr!(
         "department",
         "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
-        "Department."
+        "Department, shown on the Atlassian profile."
     ),
     attr!(
         "organization",
         "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:organization",
-        "Organization."
+        "Organization, shown on the Atlassian profile."
     ),
     attr!(
         "timezone",
         "timezone",
-        "Olson time zone, e.g. Europe/Berlin."
+        "Olson time zone, e.g. Europe/Berlin; set on the Atlassian profile."
     ),
-    attr!("preferred_language", "preferredLanguage", "E.g. en-US."),
+    attr!(
+        "preferred_language",
+        "preferredLanguage",
+        "E.g. en-US; set on the Atlassian profile."
+    ),
     attr!(
         "phone_work",
         r#"phoneNumbers[type eq "work"].value"#,
-        "Work phone number."
+        "Work phone number; kept in the SCIM record only."
     ),
     attr!(
         "phone_mobile",
         r#"phoneNumbers[type eq "mobile"].value"#,
-        "Mobile phone number."
+        "Mobile phone number; kept in the SCIM record only."
     ),
 ];
 

@@ -98,10 +98,37 @@ fn group_members_are_batched_and_renames_refused() {
     let add = OpUpdate::new("group", "g").delta(AttributeDelta::add(MEMBERS, ids.clone()));
     let requests = group_patches(&add, None).unwrap();
     assert_eq!(requests.len(), 3);
+    // A replace too large for one request is a diff against the members now: the 150 who
+    // stay are never touched, the 100 new are added first, then the 50 leaving are removed.
     let replace = OpUpdate::new("group", "g").delta(AttributeDelta::replace(MEMBERS, ids));
-    let requests = group_patches(&replace, None).unwrap();
-    assert_eq!(requests[0][0].op, "replace");
-    assert_eq!(requests[1][0].op, "add");
+    assert!(
+        group_patches(&replace, None).is_err(),
+        "the diff needs the group"
+    );
+    let current = crate::scim::types::Group {
+        members: (100..300)
+            .map(|i| crate::scim::types::Reference {
+                value: format!("u{i}"),
+                display: None,
+            })
+            .collect(),
+        ..Default::default()
+    };
+    let requests = group_patches(&replace, Some(&current)).unwrap();
+    let ops: Vec<(&str, usize)> = requests
+        .iter()
+        .map(|r| {
+            (
+                r[0].op,
+                r[0].value
+                    .as_ref()
+                    .map_or(0, |v| v.as_array().unwrap().len()),
+            )
+        })
+        .collect();
+    assert_eq!(ops, [("add", 100), ("remove", 50)]);
+    let small = OpUpdate::new("group", "g").delta(AttributeDelta::replace(MEMBERS, [json!("u1")]));
+    assert_eq!(group_patches(&small, None).unwrap()[0][0].op, "replace");
     let err = group_patches(&OpUpdate::new("group", "g").rename("new"), None).unwrap_err();
     assert_eq!(err.kind, connector_api::ErrorKind::Unsupported);
 }

@@ -70,6 +70,15 @@ pub struct AtlassianExtension {
     pub atlassian_account_id: Option<String>,
 }
 
+/// What the server says about a resource (read-only).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Meta {
+    /// When the resource was created (RFC 3339).
+    #[serde(default)]
+    pub created: Option<String>,
+}
+
 /// A reference to a group or a member.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Reference {
@@ -145,6 +154,9 @@ pub struct User {
     /// The SCIM groups (read-only).
     #[serde(default, skip_serializing)]
     pub groups: Vec<Reference>,
+    /// Server facts (read-only).
+    #[serde(default, skip_serializing)]
+    pub meta: Option<Meta>,
 }
 
 impl User {
@@ -163,6 +175,15 @@ impl User {
             .iter()
             .find(|p| p.kind.as_deref() == Some(kind))
             .and_then(|p| p.value.as_deref())
+    }
+
+    /// How long ago the record was created, when the server says (and the clock agrees).
+    pub fn age(&self) -> Option<std::time::Duration> {
+        let created = self.meta.as_ref()?.created.as_deref()?;
+        let created = chrono::DateTime::parse_from_rfc3339(created).ok()?;
+        (chrono::Utc::now() - created.with_timezone(&chrono::Utc))
+            .to_std()
+            .ok()
     }
 
     /// The linked account id.

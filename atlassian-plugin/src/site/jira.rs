@@ -71,15 +71,17 @@ pub(crate) const MEMBER_PAGE: u32 = 50;
 const GROUP_PAGE: u64 = 50;
 const MAX_GROUP_PAGES: u64 = 40;
 
-/// What adding a member did.
-#[derive(Debug, PartialEq, Eq)]
+/// What a membership write answered. Jira documents no answer for a duplicate add or the
+/// removal of a non-member (a public client takes 409 for "already a member"), so any other
+/// 4xx is left for the caller to decide by reading the state, never by the message's words.
+#[derive(Debug)]
 pub(crate) enum Membership {
-    /// The change was made.
+    /// 2xx: the change was made (or was already so).
     Changed,
-    /// It was already so (already a member, or not a member).
-    Unchanged,
-    /// The site does not know the account (yet: SCIM propagation).
-    UnknownAccount,
+    /// 409: it was already so.
+    AlreadySo,
+    /// Another 4xx (not 401, 403 or 429): the typed error and the status.
+    Refused(ConnectorError, u16),
 }
 
 /// The Jira client of one site.
@@ -321,6 +323,17 @@ impl JiraClient {
         })
     }
 
+    fn membership(endpoint: &Endpoint, reply: &Reply) -> Result<Membership> {
+        match reply.status.as_u16() {
+            200..=299 => Ok(Membership::Changed),
+            409 => Ok(Membership::AlreadySo),
+            status @ (400..=499) if ![401, 403, 429].contains(&status) => {
+                Ok(Membership::Refused(endpoint.fail(reply), status))
+            }
+            _ => Err(endpoint.fail(reply)),
+        }
+    }
+
     /// POST /group/user: adds an account to a group.
     pub(crate) async fn add_member(
         &self,
@@ -337,12 +350,7 @@ impl JiraClient {
                 deadline,
             )
             .await?;
-        match reply.status.as_u16() {
-            200 | 201 => Ok(Membership::Changed),
-            400 if already(&reply, "already a member") => Ok(Membership::Unchanged),
-            404 if already(&reply, "user does not exist") => Ok(Membership::UnknownAccount),
-            _ => Err(endpoint.fail(&reply)),
-        }
+        Self::membership(endpoint, &reply)
     }
 
     /// DELETE /group/user: removes an account from a group.
@@ -361,18 +369,6 @@ impl JiraClient {
         let reply = endpoint
             .send(Request::write(Method::DELETE, url, None, true), deadline)
             .await?;
-        match reply.status.as_u16() {
-            200 | 204 => Ok(Membership::Changed),
-            400 if already(&reply, "not a member") => Ok(Membership::Unchanged),
-            404 if already(&reply, "user does not exist") => Ok(Membership::UnknownAccount),
-            _ => Err(endpoint.fail(&reply)),
-        }
+        Self::membership(endpoint, &reply)
     }
-}
-
-/// Whether the error body says `phrase` (case-insensitive).
-fn already(reply: &Reply, phrase: &str) -> bool {
-    crate::http::server_detail(&reply.body)
-        .to_lowercase()
-        .contains(phrase)
 }

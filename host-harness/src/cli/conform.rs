@@ -100,6 +100,8 @@ pub fn report(args: &ConformArgs) -> Result<Report, CliError> {
             users: 25,
             groups: 3,
             org: args.org.or(suite.org).unwrap_or_default(),
+            switches: suite.switches.clone().unwrap_or_default(),
+            propagation_delay: std::time::Duration::from_millis(suite.propagation_delay_ms),
             ..SimConfig::default()
         })?;
         suite = parse(&with_simulator_values(&suite_text, &sim))?;

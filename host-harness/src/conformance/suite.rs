@@ -25,6 +25,12 @@ pub struct Suite {
     /// The organization the simulator models (`modern` or `legacy`); `conform --org` wins.
     #[serde(default)]
     pub org: Option<crate::sim::OrgProfile>,
+    /// The simulator's switches for behaviours the sources leave open (see `sim::Switches`).
+    #[serde(default)]
+    pub switches: Option<crate::sim::Switches>,
+    /// How long the simulator takes for SCIM writes to reach the site APIs, in milliseconds.
+    #[serde(default)]
+    pub propagation_delay_ms: u64,
     /// The prefix of every object the suite creates.
     #[serde(default = "default_prefix")]
     pub prefix: String,

@@ -8,6 +8,8 @@
 //! | GET, PUT | `/__sim/faults` | the fault plan (see `faults::FaultPlan`); PUT replaces it |
 //! | GET, PUT | `/__sim/settings` | the profile, cloud id and settings; PUT changes any of `propagation_delay_ms`, `scim_page_cap`, `group_bulk` (false: `/group/bulk` answers 404), `expired_tokens` (emails whose API tokens have expired) |
 //! | POST | `/__sim/seed` | `{"users": N, "groups": M, "seed": S}` adds seeded users and groups |
+//! | GET | `/__sim/membership-log` | every membership change since start, oldest first (`{group, account, joined}`; the last 200,000) |
+//! | POST | `/__sim/unlink` | `{"id": SCIM_ID, "created_minutes_ago": N}` unlinks a user's account (it shows no account id again) and backdates its creation |
 //! | POST | `/__sim/rename-group` | `{"from": NAME, "to": NAME}` renames a group, id and members kept |
 
 use axum::extract::State;
@@ -30,6 +32,8 @@ pub fn router() -> Router<SimState> {
         .route("/settings", get(get_settings).put(put_settings))
         .route("/seed", axum::routing::post(seed))
         .route("/rename-group", axum::routing::post(rename_group))
+        .route("/membership-log", get(membership_log))
+        .route("/unlink", axum::routing::post(unlink))
 }
 
 async fn requests(State(state): State<SimState>) -> Json<Value> {
@@ -78,6 +82,27 @@ fn settings_of(state: &SimState) -> Value {
         "group_bulk": org.settings.group_bulk,
         "expired_tokens": org.settings.expired_tokens,
     })
+}
+
+#[derive(Debug, Deserialize)]
+struct Unlink {
+    id: String,
+    #[serde(default)]
+    created_minutes_ago: i64,
+}
+
+async fn unlink(State(state): State<SimState>, Json(u): Json<Unlink>) -> Response {
+    let created = (chrono::Utc::now() - chrono::Duration::minutes(u.created_minutes_ago))
+        .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+        .to_string();
+    match state.store.write().unlink_user(&u.id, created) {
+        Ok(()) => Json(json!({ "unlinked": u.id })).into_response(),
+        Err(e) => crate::sim::error::Scim(e).into_response(),
+    }
+}
+
+async fn membership_log(State(state): State<SimState>) -> Json<Value> {
+    Json(json!(state.store.read().membership_log()))
 }
 
 async fn get_settings(State(state): State<SimState>) -> Json<Value> {

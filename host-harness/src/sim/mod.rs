@@ -153,6 +153,7 @@ impl Simulator {
             org.settings.cloud_id = org.new_uuid();
             config.org.seed(&mut org, &creds);
             org.seed(config.users, config.groups, config.seed);
+            org.record_memberships();
         }
         let seeded_in = started.elapsed();
         tracing::info!(%addr, users = config.users, groups = config.groups, seed = config.seed, ms = seeded_in.as_millis() as u64, "the simulator is seeded");

@@ -13,7 +13,7 @@ use super::{
 };
 use crate::sim::error::{Jira, SimError};
 use crate::sim::site;
-use crate::sim::state::SimState;
+use crate::sim::state::{NoOpAnswer, SimState};
 use crate::sim::store::{AccessType, Group, Org};
 
 /// The cap Jira puts on `/group/member` pages.
@@ -57,6 +57,16 @@ fn account_id_of(body: &[u8]) -> Result<String, Jira> {
                 "accountId must be specified.",
             ))
         })
+}
+
+/// The answer to a membership write that changed nothing, per the `jira_no_op` switch:
+/// `Ok` lets the handler answer its success.
+fn no_op(state: &SimState, words: String) -> Result<(), Jira> {
+    match state.switches.jira_no_op {
+        NoOpAnswer::BadRequest => Err(Jira(SimError::bad_request("invalidValue", words))),
+        NoOpAnswer::Conflict => Err(Jira(SimError::conflict(words))),
+        NoOpAnswer::Success => Ok(()),
+    }
 }
 
 /// Jira's 404 for an account it cannot see, as its REST API words it.
@@ -289,13 +299,13 @@ pub async fn add_user(
     )
     .map_err(Jira)?
     {
-        return Err(Jira(SimError::bad_request(
-            "uniqueness",
+        no_op(
+            &state,
             format!(
                 "Cannot add user. User is already a member of '{}'",
                 group.name
             ),
-        )));
+        )?;
     }
     let group = org.group(&group.id).expect("exists");
     Ok(jira_json(StatusCode::CREATED, &render_group(&org, group)))
@@ -329,13 +339,13 @@ pub async fn remove_user(
     )
     .map_err(Jira)?
     {
-        return Err(Jira(SimError::bad_request(
-            "noTarget",
+        no_op(
+            &state,
             format!(
                 "Cannot remove user. User is not a member of '{}'",
                 group.name
             ),
-        )));
+        )?;
     }
     Ok(StatusCode::OK.into_response())
 }

@@ -53,6 +53,10 @@ pub fn authorize_admin(state: &SimState, headers: &HeaderMap) -> Result<(), Jira
     let account = authorize(state, headers)?;
     if state.store.read().is_site_admin(&account) {
         Ok(())
+    } else if state.switches.forbidden_as_404 {
+        Err(Jira(SimError::not_found(
+            "Specified user does not exist or you do not have required permissions",
+        )))
     } else {
         Err(Jira(SimError::forbidden(
             "You do not have permission to manage groups. Site administration permission is required.",

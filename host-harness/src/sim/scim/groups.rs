@@ -13,8 +13,8 @@ use serde_json::{Map, Value, json};
 
 use super::patch::{PatchOp, operations};
 use super::{
-    Authorized, ListQuery, ListResponse, Projection, ResourcePath, filter, object_body, paging,
-    scim_json,
+    Authorized, ListQuery, ListResponse, Projection, ResourcePath, created_json, filter,
+    object_body, paging, scim_json,
 };
 use crate::sim::error::{Scim, SimError};
 use crate::sim::state::SimState;
@@ -142,7 +142,7 @@ pub async fn create(
         .create_scim_group(name, external_id, members)
         .map_err(Scim)?;
     let group = org.group(&id).expect("just created");
-    Ok(scim_json(StatusCode::CREATED, &render(&org, group)))
+    Ok(created_json(&render(&org, group)))
 }
 
 /// GET /Groups/{id}.

@@ -56,7 +56,15 @@ fn schema_doc(base: &str, id: &str) -> Option<Value> {
                 json!({"name": "active", "type": "boolean", "multiValued": false, "required": false, "mutability": "readWrite", "returned": "default"}),
                 multi("emails", "readWrite", true),
                 multi("phoneNumbers", "readWrite", false),
-                multi("groups", "readOnly", false),
+                // As rendered: `{type, value, display, $ref}` per group (RFC 7643 §4.1.2).
+                json!({"name": "groups", "type": "complex", "multiValued": true, "required": false,
+                       "mutability": "readOnly", "returned": "default",
+                       "subAttributes": [attr("value", "string", false, "readOnly", "none"),
+                                         attr("display", "string", false, "readOnly", "none"),
+                                         attr("type", "string", false, "readOnly", "none"),
+                                         json!({"name": "$ref", "type": "reference", "referenceTypes": ["Group"],
+                                                "multiValued": false, "required": false, "mutability": "readOnly",
+                                                "returned": "default"})]}),
             ]),
         ),
         GROUP_SCHEMA => (

@@ -141,6 +141,20 @@ pub fn scim_json(status: StatusCode, body: &Value) -> Response {
     response
 }
 
+/// A 201 with the new resource and its `Location` (RFC 7644 §3.3: "the server SHALL return a
+/// 201 (Created) response code … with a Location header", the resource's `meta.location`).
+pub fn created_json(body: &Value) -> Response {
+    let mut response = scim_json(StatusCode::CREATED, body);
+    if let Some(location) = body
+        .pointer("/meta/location")
+        .and_then(Value::as_str)
+        .and_then(|l| HeaderValue::from_str(l).ok())
+    {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
 /// Parses a JSON object body.
 pub fn object_body(body: &[u8]) -> Result<Map<String, Value>, Scim> {
     match serde_json::from_slice::<Value>(body) {

@@ -10,11 +10,11 @@ use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
 use super::{
-    Authorized, ListQuery, ListResponse, Projection, ResourcePath, filter, object_body, paging,
-    scim_bytes, scim_json,
+    Authorized, ListQuery, ListResponse, Projection, ResourcePath, created_json, filter,
+    object_body, paging, scim_bytes, scim_json,
 };
 use crate::sim::error::{Scim, SimError};
-use crate::sim::state::SimState;
+use crate::sim::state::{SimState, UserNameChange};
 use crate::sim::store::{ATLASSIAN_EXT, ENTERPRISE, GroupSource, Org, ScimUser, UserKey};
 
 /// The order Atlassian writes a user's attributes in.
@@ -108,7 +108,7 @@ impl Serialize for UserView<'_> {
                 },
             )?;
         }
-        if wanted(ATLASSIAN_EXT) {
+        if wanted(ATLASSIAN_EXT) && !user.unlinked {
             m.serialize_entry(
                 ATLASSIAN_EXT,
                 &AccountRef {
@@ -231,7 +231,7 @@ pub async fn create(
             o.remove(ATLASSIAN_EXT);
         }
     }
-    Ok(scim_json(StatusCode::CREATED, &created))
+    Ok(created_json(&created))
 }
 
 /// GET /Users/{id}.
@@ -261,9 +261,29 @@ pub async fn replace(
 ) -> Result<Response, Scim> {
     let body = object_body(&body)?;
     let mut org = state.store.write();
+    let mut body = body;
+    if let (Some(user), Some(Value::String(name))) = (org.user(&p.id), body.get("userName")) {
+        refuse_rename(&state, user.user_name(), name)?;
+        if state.switches.user_name_change == UserNameChange::Ignored {
+            let old = Value::String(user.user_name().to_owned());
+            body.insert("userName".into(), old);
+        }
+    }
     org.replace_user(&p.id, &body).map_err(Scim)?;
     let user = org.user(&p.id).expect("just replaced");
     Ok(scim_json(StatusCode::OK, &render(&org, user)))
+}
+
+/// Refuses a change of userName when the `user_name_change` switch says so.
+fn refuse_rename(state: &SimState, old: &str, new: &str) -> Result<(), Scim> {
+    if state.switches.user_name_change == UserNameChange::Refused && !old.eq_ignore_ascii_case(new)
+    {
+        return Err(Scim(SimError::bad_request(
+            "mutability",
+            "Attribute userName is immutable",
+        )));
+    }
+    Ok(())
 }
 
 /// PATCH /Users/{id}.
@@ -280,7 +300,14 @@ pub async fn patch(
         .ok_or_else(|| Scim(SimError::user_not_found(&p.id)))?
         .attrs
         .clone();
+    let before = attrs.get("userName").cloned();
     super::patch::apply_user_patch(&mut attrs, &body).map_err(Scim)?;
+    if let (Some(Value::String(old)), Some(Value::String(new))) = (&before, attrs.get("userName")) {
+        refuse_rename(&state, old, new)?;
+        if state.switches.user_name_change == UserNameChange::Ignored {
+            attrs.insert("userName".into(), Value::String(old.clone()));
+        }
+    }
     org.store_user_attrs(&p.id, attrs).map_err(Scim)?;
     let user = org.user(&p.id).expect("just patched");
     Ok(scim_json(StatusCode::OK, &render(&org, user)))

@@ -194,6 +194,7 @@ impl Org {
                 .entry(account.to_owned())
                 .or_default()
                 .insert(group.to_owned());
+            self.log_membership(group, account, true);
         }
         added
     }
@@ -210,6 +211,7 @@ impl Org {
             if let Some(set) = self.groups_of.get_mut(account) {
                 set.remove(group);
             }
+            self.log_membership(group, account, false);
         }
         removed
     }

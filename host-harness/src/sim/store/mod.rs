@@ -87,6 +87,8 @@ pub struct ScimUser {
     pub created: String,
     /// Last change, SCIM format.
     pub last_modified: String,
+    /// Whether the account was unlinked from the record: it shows no account id.
+    pub unlinked: bool,
 }
 
 impl ScimUser {
@@ -207,7 +209,23 @@ pub struct Org {
     member_snapshots: Mutex<HashMap<String, MemberSnapshot>>,
     /// When the last account created so far becomes visible to the sites.
     visible_horizon: Instant,
+    /// Membership changes in order, once recording is on (see [`Org::record_memberships`]).
+    membership_log: Option<std::collections::VecDeque<MembershipChange>>,
 }
+
+/// One membership change, as the log keeps it.
+#[derive(Debug, Clone, Serialize)]
+pub struct MembershipChange {
+    /// The group id.
+    pub group: String,
+    /// The account id.
+    pub account: String,
+    /// Whether the account joined (true) or left (false).
+    pub joined: bool,
+}
+
+/// The most changes the membership log keeps; older ones are dropped.
+pub const MEMBERSHIP_LOG_CAP: usize = 200_000;
 
 /// A shared handle on the organization.
 #[derive(Debug, Clone)]
@@ -271,6 +289,30 @@ impl Org {
             groups_of: HashMap::new(),
             member_snapshots: Mutex::new(HashMap::new()),
             visible_horizon: Instant::now(),
+            membership_log: None,
+        }
+    }
+
+    /// Starts recording every membership change from now on (seeding is not recorded).
+    pub fn record_memberships(&mut self) {
+        self.membership_log.get_or_insert_with(Default::default);
+    }
+
+    /// The membership changes recorded, oldest first.
+    pub fn membership_log(&self) -> Vec<MembershipChange> {
+        self.membership_log.iter().flatten().cloned().collect()
+    }
+
+    fn log_membership(&mut self, group: &str, account: &str, joined: bool) {
+        if let Some(log) = &mut self.membership_log {
+            if log.len() == MEMBERSHIP_LOG_CAP {
+                log.pop_front();
+            }
+            log.push_back(MembershipChange {
+                group: group.to_owned(),
+                account: account.to_owned(),
+                joined,
+            });
         }
     }
 

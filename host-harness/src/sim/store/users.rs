@@ -181,6 +181,7 @@ impl Org {
             attrs,
             created: now.clone(),
             last_modified: now,
+            unlinked: false,
         };
         self.index_user(&user);
         self.users.insert(id.clone(), user);
@@ -257,6 +258,18 @@ impl Org {
         if let Some(a) = self.accounts.get_mut(&user.account_id) {
             a.active = false;
         }
+        Ok(())
+    }
+
+    /// Unlinks a user's account, as an email moved to an unverified domain does (ACCESS-1379,
+    /// ACCESS-1396): the record stays and shows no account id again; `created` backdates it.
+    pub fn unlink_user(&mut self, id: &str, created: String) -> Result<(), SimError> {
+        let user = self
+            .users
+            .get_mut(id)
+            .ok_or_else(|| SimError::user_not_found(id))?;
+        user.unlinked = true;
+        user.created = created;
         Ok(())
     }
 }

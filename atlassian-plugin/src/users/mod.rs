@@ -6,14 +6,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use connector_api::ops::{
-    OpCreate, OpDelete, OpGet, OpSearch, OpUpdate, RpCreate, RpDelete, RpGet, RpSearch, RpUpdate,
+    OpDelete, OpGet, OpSearch, OpUpdate, RpDelete, RpGet, RpSearch, RpUpdate,
 };
 use connector_api::{
-    AttributeDelta, ConnectorError, ConnectorObject, DeltaChange, ErrorKind, Filter, ObjectSink,
-    Result, special,
+    ConnectorError, ConnectorObject, DeltaChange, Filter, ObjectSink, Result, special,
 };
 use serde_json::{Value, json};
 
@@ -21,17 +20,19 @@ use crate::config::DeprovisioningMode;
 use crate::listing::{self, Matches, ToSink};
 use crate::mapping::{self, GROUPS, PRODUCT_ACCESS};
 use crate::product_access::{AccessIndex, ProductAccess};
+use crate::propagation::UNLINKED_AFTER;
 use crate::scim::ScimClient;
-use crate::scim::client::Created;
 use crate::scim::types::{PatchOperation, User, quote};
 use crate::search::{PageReader, Scan};
 use crate::settings::Settings;
 
+mod create;
+mod rename;
+
+use rename::{proven_rename, refused_rename};
+
 /// The class name.
 pub(crate) const USER: &str = "user";
-
-/// How long a new account may take to get its Atlassian account id (inside the deadline).
-const ACCOUNT_WAIT: Duration = Duration::from_secs(60);
 
 /// The users of one directory.
 #[derive(Debug, Clone, Copy)]
@@ -80,7 +81,16 @@ fn user_pages(
     })
 }
 
+/// A partial success: what was done and what is missing; `retry_after_secs` when a missing
+/// change waits on propagation.
 fn partial(uid: &str, what: &str, done: Vec<Value>, missing: Vec<Value>) -> ConnectorError {
+    let retry_after = missing
+        .iter()
+        .filter_map(|m| m.pointer("/error/details/retry_after_secs")?.as_u64())
+        .max();
+    let missing_retryable = missing
+        .iter()
+        .any(|m| m.pointer("/error/retryable") == Some(&Value::Bool(true)));
     let first = missing
         .first()
         .and_then(|m| m.get("error"))
@@ -97,6 +107,11 @@ fn partial(uid: &str, what: &str, done: Vec<Value>, missing: Vec<Value>) -> Conn
         json!(missing),
     );
     error.details["uid"] = json!(uid);
+    // Worth retrying only if something missing is.
+    error.retryable = missing_retryable;
+    if let Some(secs) = retry_after {
+        error.details["retry_after_secs"] = json!(secs);
+    }
     error
 }
 
@@ -136,153 +151,6 @@ impl Users<'_> {
             .get_user(uid, deadline)
             .await?
             .ok_or_else(|| ConnectorError::unknown_uid(USER, uid))
-    }
-
-    /// The account id of a SCIM user: from the Atlassian extension, or by re-reading the user
-    /// while the account is being created (a bounded, polite wait).
-    async fn account_id(&self, user: &User, deadline: Instant) -> Result<String> {
-        if let Some(id) = user.account_id() {
-            return Ok(id.to_owned());
-        }
-        let uid = user.id.clone().unwrap_or_default();
-        let until = deadline.min(Instant::now() + ACCOUNT_WAIT);
-        let mut wait = Duration::from_millis(250);
-        while Instant::now() + wait < until {
-            tokio::time::sleep(wait).await;
-            if let Some(id) = self
-                .scim
-                .get_user(&uid, deadline)
-                .await?
-                .as_ref()
-                .and_then(User::account_id)
-            {
-                return Ok(id.to_owned());
-            }
-            wait = (wait * 2).min(Duration::from_secs(5));
-        }
-        Err(ConnectorError::new(
-            ErrorKind::Timeout,
-            format!("SCIM user `{uid}` has no Atlassian account id yet"),
-        )
-        .with_retryable(true))
-    }
-
-    pub(crate) async fn create(&self, op: OpCreate, deadline: Instant) -> Result<RpCreate> {
-        let (user, access) = mapping::new_user(&op)?;
-        let access = match access {
-            Some(names) => self.access.requested(&names)?,
-            None => self.access.all().to_vec(),
-        };
-        let (created, adopted) = match self.scim.create_user(&user, deadline).await? {
-            Created::New(created) => (created, false),
-            Created::Conflict(detail) => (self.adopt(&op, &user, &detail, deadline).await?, true),
-        };
-        let uid = created.id.clone().unwrap_or_default();
-        let what = if adopted {
-            "adopted existing user"
-        } else {
-            "created user"
-        };
-        let account = match self.account_id(&created, deadline).await {
-            Ok(account) => account,
-            Err(e) => {
-                let missing = access
-                    .iter()
-                    .map(|g| json!({ "action": "grant", "group": g, "error": e }))
-                    .collect();
-                return Err(partial(&uid, what, Vec::new(), missing));
-            }
-        };
-        let (done, missing) = self.access.change(&account, &access, &[], deadline).await;
-        if !missing.is_empty() {
-            return Err(partial(&uid, what, done, missing));
-        }
-        Ok(if adopted {
-            RpCreate::adopted(uid)
-        } else {
-            RpCreate::created(uid)
-        })
-    }
-
-    /// Resolves a 409 on create: the record whose userName, else externalId, is the one asked
-    /// for is the same person and is adopted (its attributes set as asked); anything else is
-    /// someone else's.
-    async fn adopt(
-        &self,
-        op: &OpCreate,
-        user: &User,
-        detail: &str,
-        deadline: Instant,
-    ) -> Result<User> {
-        let mut same = self
-            .lookup(special::NAME, &user.user_name, deadline)
-            .await?;
-        if same.is_empty() {
-            if let Some(ext) = user.external_id() {
-                same = self.lookup("external_id", ext, deadline).await?;
-            }
-        }
-        let Some(same) = same.into_iter().next() else {
-            return Err(self.email_taken(user, detail, deadline).await);
-        };
-        let uid = same.uid.as_str().to_owned();
-        let existing = self.get_record(&uid, deadline).await?;
-        let mut update = OpUpdate::new(USER, uid.as_str()).enabled(op.enabled.unwrap_or(true));
-        if !existing.user_name.eq_ignore_ascii_case(&user.user_name) {
-            update = update.rename(&user.user_name);
-        }
-        for (attribute, value) in op
-            .attributes
-            .iter()
-            .filter(|(a, _)| a.as_str() != PRODUCT_ACCESS)
-        {
-            update = update.delta(AttributeDelta::replace(attribute, [value.clone()]));
-        }
-        let (ops, _) = mapping::user_patch(&update, Some(&existing))?;
-        match self.scim.patch_user(&uid, &ops, deadline).await? {
-            Some(user) => Ok(user),
-            None => Err(ConnectorError::already_exists(
-                format!(
-                    "user `{}` exists but vanished while being adopted",
-                    user.user_name
-                ),
-                Some(&uid),
-            )),
-        }
-    }
-
-    /// The 409 left once userName and externalId match nothing: the primary email belongs to
-    /// another person. SCIM cannot filter on emails, but Atlassian userNames are usually
-    /// emails, so the holder is looked up by userName to name its uid; it is not adopted,
-    /// since it is someone else's account.
-    async fn email_taken(&self, user: &User, detail: &str, deadline: Instant) -> ConnectorError {
-        let holder = match user.primary_email() {
-            Some(email) => match self.lookup(special::NAME, email, deadline).await {
-                Ok(found) => found.into_iter().find(|h| {
-                    h.value("email")
-                        .as_ref()
-                        .and_then(Value::as_str)
-                        .is_some_and(|e| e.eq_ignore_ascii_case(email))
-                }),
-                Err(e) => return e,
-            },
-            None => None,
-        };
-        match holder {
-            Some(holder) => ConnectorError::already_exists(
-                format!(
-                    "SCIM refused the user as a duplicate ({detail}): its primary email belongs to the user `{}`",
-                    holder.uid.as_str()
-                ),
-                Some(holder.uid.as_str()),
-            ),
-            None => ConnectorError::already_exists(
-                format!(
-                    "SCIM refused the user as a duplicate of another record ({detail}); no record has this userName or externalId"
-                ),
-                None,
-            ),
-        }
     }
 
     /// A user's object, with product access when `wants_access`.
@@ -346,12 +214,16 @@ impl Users<'_> {
             }
         }
         if !ops.is_empty() {
-            current = Some(
-                self.scim
-                    .patch_user(uid.as_str(), &ops, deadline)
-                    .await?
-                    .ok_or_else(|| ConnectorError::unknown_uid(USER, uid.as_str()))?,
-            );
+            let patched = self
+                .scim
+                .patch_user(uid.as_str(), &ops, deadline)
+                .await
+                .map_err(|e| refused_rename(op.name.as_deref(), e))?
+                .ok_or_else(|| ConnectorError::unknown_uid(USER, uid.as_str()))?;
+            if let Some(name) = op.name.as_deref() {
+                proven_rename(name, &patched)?;
+            }
+            current = Some(patched);
         } else if current.is_none() {
             current = Some(self.get_record(uid.as_str(), deadline).await?);
         }
@@ -386,7 +258,10 @@ impl Users<'_> {
             };
             (pick(true), pick(false))
         };
-        let (done, missing) = self.access.change(&account, &add, &remove, deadline).await;
+        let (done, missing) = self
+            .access
+            .change(&account, fresh(&user), &add, &remove, deadline)
+            .await;
         if !missing.is_empty() {
             let what = if ops.is_empty() {
                 "updated nothing in SCIM for"
@@ -406,11 +281,31 @@ impl Users<'_> {
                 self.scim.patch_user(uid, &ops, deadline).await?.is_some()
             }
             DeprovisioningMode::Delete => self.scim.delete_user(uid, deadline).await?,
+            DeprovisioningMode::RevokeAccess => return self.revoke_access(uid, deadline).await,
         };
         if found {
             Ok(RpDelete::new())
         } else {
             Err(ConnectorError::unknown_uid(USER, uid))
+        }
+    }
+
+    /// Deprovisioning by access: the account leaves every default group and stays active.
+    async fn revoke_access(&self, uid: &str, deadline: Instant) -> Result<RpDelete> {
+        let user = self.get_record(uid, deadline).await?;
+        let Some(account) = user.account_id() else {
+            // No Atlassian account: there is no access to revoke.
+            return Ok(RpDelete::new());
+        };
+        let all = self.access.all().to_vec();
+        let (done, missing) = self
+            .access
+            .change(account, fresh(&user), &[], &all, deadline)
+            .await;
+        if missing.is_empty() {
+            Ok(RpDelete::new())
+        } else {
+            Err(partial(uid, "revoked access of user", done, missing))
         }
     }
 
@@ -476,6 +371,12 @@ impl Users<'_> {
         let complete = out.deliver(objects).is_continue();
         Ok(RpSearch::new(out.sent, complete))
     }
+}
+
+/// Whether a record may still be propagating to the site: younger than [`UNLINKED_AFTER`], or
+/// of unknown age.
+fn fresh(user: &User) -> bool {
+    user.age().is_none_or(|age| age < UNLINKED_AFTER)
 }
 
 /// Whether the attributes asked for include product access (all defaults do).
