@@ -3,6 +3,8 @@
 //! Both resources share one implementation of get, list, create, patch and delete; the typed
 //! methods below name the resource and its few differences.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use connector_api::{ConnectorError, ErrorKind, Result};
@@ -11,6 +13,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::fallback;
 use super::types::{Group, ListResponse, PatchOperation, User, patch_body};
 use crate::http::{Endpoint, Reply, Request, server_detail};
 
@@ -45,6 +48,9 @@ const GROUPS: Resource = Resource {
 #[derive(Debug, Clone)]
 pub(crate) struct ScimClient {
     endpoint: Endpoint,
+    /// Set once the server refused a common PATCH form and took its strict equivalent (see
+    /// [`super::fallback`]): later PATCHes send the strict form first.
+    strict: Arc<AtomicBool>,
 }
 
 /// Whether `id` names one resource below a collection: one path segment, never `.` or `..`
@@ -60,7 +66,10 @@ pub(crate) fn is_resource_id(id: &str) -> bool {
 impl ScimClient {
     /// A client of the directory at `endpoint`.
     pub(crate) fn new(endpoint: Endpoint) -> Self {
-        ScimClient { endpoint }
+        ScimClient {
+            endpoint,
+            strict: Arc::new(AtomicBool::new(false)),
+        }
     }
 
     async fn send(&self, request: Request<'_>, deadline: Instant) -> Result<Reply> {
@@ -235,7 +244,10 @@ impl ScimClient {
         operations: &[PatchOperation],
         deadline: Instant,
     ) -> Result<Option<User>> {
-        match self.patch(USERS, id, operations, deadline).await? {
+        let reply = self
+            .patch_or_strict(USERS, id, operations, fallback::strict_user_ops, deadline)
+            .await?;
+        match reply {
             Ok(user) => Ok(user),
             Err(reply) if reply.is(&[404]) => Ok(None),
             Err(reply) if reply.is(&[409]) => Err(ConnectorError::new(
@@ -243,6 +255,39 @@ impl ScimClient {
                 format!("SCIM refused the change: {}", server_detail(&reply.body)),
             )),
             Err(reply) => Err(self.fail(&reply)),
+        }
+    }
+
+    /// A PATCH in the common form, or in its strict equivalent once the server refused the
+    /// common one with a 400 (and remembered from then on).
+    async fn patch_or_strict<T: DeserializeOwned>(
+        &self,
+        r: Resource,
+        id: &str,
+        operations: &[PatchOperation],
+        strict_form: fn(&[PatchOperation]) -> Option<Vec<PatchOperation>>,
+        deadline: Instant,
+    ) -> Result<std::result::Result<Option<T>, Box<Reply>>> {
+        let strict = strict_form(operations);
+        if let (Some(strict), true) = (&strict, self.strict.load(Ordering::Relaxed)) {
+            return self.patch(r, id, strict, deadline).await;
+        }
+        let reply = self.patch(r, id, operations, deadline).await?;
+        match (reply, strict) {
+            (Err(refused), Some(strict)) if refused.is(&[400]) => {
+                let retried = self.patch(r, id, &strict, deadline).await?;
+                if retried.is_ok() {
+                    crate::call_log::log(connector_api::LogLevel::Info, || {
+                        format!(
+                            "SCIM refused a PATCH form ({}) and took its strict RFC 7644 equivalent: using that form from now on",
+                            server_detail(&refused.body)
+                        )
+                    });
+                    self.strict.store(true, Ordering::Relaxed);
+                }
+                Ok(retried)
+            }
+            (reply, _) => Ok(reply),
         }
     }
 
@@ -287,15 +332,22 @@ impl ScimClient {
         operations: &[PatchOperation],
         deadline: Instant,
     ) -> Result<Option<Group>> {
-        match self.patch(GROUPS, id, operations, deadline).await? {
+        let reply = self
+            .patch_or_strict(GROUPS, id, operations, fallback::strict_group_ops, deadline)
+            .await?;
+        match reply {
             Ok(group) => Ok(group),
-            Err(reply) if reply.is(&[404]) && reply.body.windows(6).any(|w| w == b"[USER]") => {
-                Err(ConnectorError::invalid_value(
+            // "The directory, group, or user does not exist": the group's state tells which.
+            Err(reply) if reply.is(&[404]) => match self.get_group(id, deadline).await? {
+                Some(_) => Err(ConnectorError::invalid_value(
                     "members",
-                    format!("SCIM knows no such user: {}", server_detail(&reply.body)),
-                ))
-            }
-            Err(reply) if reply.is(&[404]) => Ok(None),
+                    format!(
+                        "SCIM answered 404 for a change of group `{id}`, which exists: a member is not a user of this directory ({})",
+                        server_detail(&reply.body)
+                    ),
+                )),
+                None => Ok(None),
+            },
             Err(reply) => Err(self.fail(&reply)),
         }
     }

@@ -40,7 +40,7 @@ use tower_layer::Layer;
 use auth::Credentials;
 use faults::{FaultEngine, FaultPlan};
 pub use profile::OrgProfile;
-pub use state::{SimState, Switches};
+pub use state::{NoOpAnswer, SimState, Switches, UserNameChange};
 use store::{OrgSettings, Store};
 
 /// How to start a simulator.

@@ -42,6 +42,12 @@ pub struct Switches {
     /// back for wrong ids and for permission problems: fourplusone/terraform-provider-jira#44,
     /// pycontribs/jira#975).
     pub forbidden_as_404: bool,
+    /// Whether SCIM PATCH is strictly RFC 7644: a `replace` on a value-filter path that matches
+    /// nothing is 400 `noTarget`; a `remove` of a single-valued attribute without a value, and
+    /// a `remove` of `members` with a value (the Entra form; under the RFC a remove of `members`
+    /// without a filter removes everyone), are refused with 400; members leave by
+    /// `members[value eq "…"]`.
+    pub strict_patch: bool,
 }
 
 /// What SCIM does with a change of userName.
@@ -65,6 +71,7 @@ impl Default for Switches {
             jira_no_op: NoOpAnswer::default(),
             user_name_change: UserNameChange::default(),
             forbidden_as_404: false,
+            strict_patch: false,
         }
     }
 }

@@ -112,6 +112,42 @@ fn the_atlassian_plugin_passes_on_a_legacy_organization() {
     assert!(report.passed >= 45, "{}", report.table(false));
 }
 
+/// Where Atlassian's sources leave a behaviour open, the simulator has a switch, and the suite
+/// passes under every setting.
+#[test]
+fn the_atlassian_plugin_passes_under_each_open_behaviour() {
+    let suite: serde_json::Value =
+        serde_json::from_str(host_harness::cli::conform::ATLASSIAN_SUITE).unwrap();
+    let settings = [
+        serde_json::json!({"jira_no_op": "conflict", "forbidden_as_404": true}),
+        serde_json::json!({"jira_no_op": "success", "account_id_in_create_response": false}),
+        serde_json::json!({"user_name_change": "refused", "synced_group_write_status": 403}),
+        serde_json::json!({"strict_patch": true, "user_name_change": "ignored"}),
+    ];
+    // Each run mostly waits on the simulator's propagation delay: all at once.
+    std::thread::scope(|scope| {
+        let runs: Vec<_> = settings
+            .iter()
+            .map(|switches| {
+                let mut suite = suite.clone();
+                suite["switches"] = switches.clone();
+                scope.spawn(move || {
+                    let file = tempfile::NamedTempFile::new().unwrap();
+                    std::fs::write(file.path(), suite.to_string()).unwrap();
+                    run(
+                        Some(connector_tests::atlassian_plugin()),
+                        Some(file.path().to_owned()),
+                    )
+                })
+            })
+            .collect();
+        for (switches, run) in settings.iter().zip(runs) {
+            let report = run.join().expect("the suite runs");
+            assert!(report.ok(), "{switches}:\n{}", report.table(false));
+        }
+    });
+}
+
 #[test]
 fn the_example_connector_passes_its_suite() {
     let report = run(

@@ -26,3 +26,4 @@ mod secrets;
 mod sim_faults;
 mod sim_scim;
 mod sim_site;
+mod tenant_behaviours;

@@ -275,6 +275,12 @@ pub async fn patch(
                 }
                 plan.push(Step::Members(op, members(json!([{ "value": user }]))?));
             } else if path.eq_ignore_ascii_case("members") {
+                if state.switches.strict_patch && op == PatchOp::Remove && !value.is_null() {
+                    return Err(Scim(SimError::bad_request(
+                        "invalidValue",
+                        "remove of members takes no value; remove members[value eq \"…\"] instead",
+                    )));
+                }
                 plan.push(Step::Members(op, members(value)?));
             } else if path.eq_ignore_ascii_case("displayName") {
                 if op == PatchOp::Remove {

@@ -301,6 +301,9 @@ pub async fn patch(
         .attrs
         .clone();
     let before = attrs.get("userName").cloned();
+    if state.switches.strict_patch {
+        super::patch::strict_user_check(&attrs, &body).map_err(Scim)?;
+    }
     super::patch::apply_user_patch(&mut attrs, &body).map_err(Scim)?;
     if let (Some(Value::String(old)), Some(Value::String(new))) = (&before, attrs.get("userName")) {
         refuse_rename(&state, old, new)?;

@@ -186,6 +186,41 @@ fn keep_one_primary(items: &mut [Value], new_primary: usize) {
 }
 
 /// Applies a PatchOp body to a user's attributes.
+/// What a strict RFC 7644 server refuses before applying a user PATCH: a `replace` on a
+/// value-filter path that matches nothing (400 `noTarget`, RFC 7644 §3.5.2.3), and a `remove` of
+/// a single-valued attribute without a value (refused by servers that do not implement remove).
+pub fn strict_user_check(attrs: &Map<String, Value>, body: &Value) -> Result<(), SimError> {
+    for (op, path, value) in operations(body)? {
+        let Some(path) = path else { continue };
+        let path = parse_path(&path)?;
+        match (op, &path.filter) {
+            (PatchOp::Remove, None) if value.is_none() && !is_multi(&path.attribute) => {
+                return Err(SimError::bad_request(
+                    "invalidValue",
+                    format!(
+                        "remove of {} is not supported; replace it instead",
+                        path.attribute
+                    ),
+                ));
+            }
+            (PatchOp::Replace, Some(filter)) => {
+                let matched = attrs
+                    .get(&path.attribute)
+                    .and_then(Value::as_array)
+                    .is_some_and(|items| items.iter().any(|i| element_matches(i, filter)));
+                if !matched {
+                    return Err(SimError::bad_request(
+                        "noTarget",
+                        format!("no {} matches the filter", path.attribute),
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 pub fn apply_user_patch(attrs: &mut Map<String, Value>, body: &Value) -> Result<(), SimError> {
     for (op, path, value) in operations(body)? {
         match path {
