@@ -19,7 +19,7 @@ use crate::mapping::{self, GROUP_EXTERNAL_ID, MEMBERS};
 use crate::scim::ScimClient;
 use crate::scim::client::Created;
 use crate::scim::types::quote;
-use crate::search::{PageReader, Scan};
+use crate::search::{PageReader, Scan, adaptive};
 use crate::settings::Settings;
 
 /// The class name.
@@ -34,13 +34,17 @@ pub(crate) struct Groups<'a> {
     pub settings: &'a Settings,
 }
 
+/// Groups asked for in the first request of a scan: each embeds all its members, so requests
+/// start small and grow while the server keeps up (see [`adaptive`]).
+const FIRST_GROUP_REQUEST: u32 = 10;
+
 /// The SCIM pages of groups, matching `filter` if given.
 fn group_pages(
     scim: ScimClient,
     filter: Option<String>,
     deadline: Instant,
 ) -> PageReader<ConnectorObject> {
-    Arc::new(move |start, count| {
+    let pages: PageReader<ConnectorObject> = Arc::new(move |start, count| {
         let (scim, filter) = (scim.clone(), filter.clone());
         Box::pin(async move {
             let list = scim
@@ -54,7 +58,8 @@ fn group_pages(
                 mapping::group_object,
             )
         })
-    })
+    });
+    adaptive(pages, FIRST_GROUP_REQUEST)
 }
 
 impl Groups<'_> {

@@ -89,6 +89,8 @@ pub(crate) struct Failure {
     pub(crate) transport: bool,
     /// Whether the request ran out of time.
     pub(crate) timed_out: bool,
+    /// Whether the response body was larger than the request accepts.
+    pub(crate) too_large: bool,
 }
 
 impl Failure {
@@ -115,6 +117,7 @@ impl Failure {
             maybe_sent,
             transport: true,
             timed_out: e.is_timeout(),
+            too_large: false,
         }
     }
 
@@ -132,8 +135,9 @@ impl Failure {
             .clean(&format!("{}: {}", request.label(api), self.message))
             .into_owned();
         if self.timed_out && request.method == Method::GET {
-            ConnectorError::new(ErrorKind::Timeout, message)
-                .with_details(json!({ "api": api.name, "maybe_applied": false }))
+            ConnectorError::new(ErrorKind::Timeout, message).with_details(
+                json!({ "api": api.name, "maybe_applied": false, "request_timed_out": true }),
+            )
         } else if self.transport && self.maybe_sent && request.method != Method::GET {
             ConnectorError::new(
                 ErrorKind::Timeout,
@@ -142,7 +146,7 @@ impl Failure {
             .with_details(json!({ "api": api.name, "maybe_applied": true }))
         } else {
             ConnectorError::new(ErrorKind::ConnectionFailed, message)
-                .with_details(json!({ "api": api.name }))
+                .with_details(json!({ "api": api.name, "too_large": self.too_large }))
         }
     }
 }

@@ -111,7 +111,7 @@ pub(crate) struct Reply {
     pub status: StatusCode,
     /// The headers.
     pub headers: HeaderMap,
-    /// The body, at most [`MAX_BODY`] bytes.
+    /// The body, at most the request's `max_body` bytes.
     pub body: Bytes,
     /// Whether an earlier attempt of this request may have been applied (its response was lost).
     pub maybe_applied_before: bool,
@@ -158,6 +158,8 @@ pub(crate) struct Request<'a> {
     /// Whether the request may be resent after a lost response (reads, idempotent writes, and
     /// creates whose duplicates the caller resolves).
     pub resend_safe: bool,
+    /// The largest response body accepted ([`MAX_BODY`] unless the resource needs more).
+    pub max_body: usize,
 }
 
 impl<'a> Request<'a> {
@@ -173,7 +175,14 @@ impl<'a> Request<'a> {
             url,
             body: None,
             resend_safe: true,
+            max_body: MAX_BODY,
         }
+    }
+
+    /// The same request, accepting bodies of up to `bytes`.
+    pub fn max_body(mut self, bytes: usize) -> Self {
+        self.max_body = bytes;
+        self
     }
 
     /// A write with a JSON body.
@@ -183,6 +192,7 @@ impl<'a> Request<'a> {
             url,
             body,
             resend_safe,
+            max_body: MAX_BODY,
         }
     }
 }
@@ -406,18 +416,23 @@ impl Http {
                 maybe_sent: true,
                 transport: false,
                 timed_out: false,
+                too_large: false,
             });
         }
         let mut body = Vec::new();
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
-                    if body.len() + chunk.len() > MAX_BODY {
+                    if body.len() + chunk.len() > request.max_body {
                         return Err(Failure {
-                            message: format!("the response body exceeds {MAX_BODY} bytes"),
+                            message: format!(
+                                "the response body exceeds {} bytes",
+                                request.max_body
+                            ),
                             maybe_sent: true,
                             transport: false,
                             timed_out: false,
+                            too_large: true,
                         });
                     }
                     body.extend_from_slice(&chunk);

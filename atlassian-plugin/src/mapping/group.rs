@@ -118,7 +118,7 @@ pub fn needs_current(op: &OpUpdate) -> bool {
 /// The PATCH requests (each a list of operations) of a group update; renames are refused.
 /// `current` is the group as it is now, needed to remove an externalId only when it is there
 /// and to turn a members replace too large for one request into adds and removes (see
-/// [`needs_current`]).
+/// `needs_current`).
 pub fn group_patches(op: &OpUpdate, current: Option<&Group>) -> Result<Vec<Vec<PatchOperation>>> {
     if op.name.is_some() {
         return Err(ConnectorError::unsupported("rename", Some("group")).with_details(json!({

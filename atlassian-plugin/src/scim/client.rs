@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use super::fallback;
 use super::types::{Group, ListResponse, PatchOperation, User, patch_body};
-use crate::http::{Endpoint, Reply, Request, server_detail};
+use crate::http::{Endpoint, MAX_BODY, Reply, Request, server_detail};
 
 /// What a create answered.
 #[derive(Debug)]
@@ -33,15 +33,23 @@ struct Resource {
     path: &'static str,
     /// `user` or `group`, for messages.
     noun: &'static str,
+    /// The largest body one read of it may answer.
+    max_body: usize,
 }
 
 const USERS: Resource = Resource {
     path: "Users",
     noun: "user",
+    max_body: MAX_BODY,
 };
+
+/// Group reads embed every member, and SCIM cannot leave them out (Atlassian's `/Groups` takes
+/// no `attributes` or `excludedAttributes`); a group may have 290,000 members of about 220 bytes
+/// each ("Users and groups limits"): 64 MB, so group reads accept four times [`MAX_BODY`].
 const GROUPS: Resource = Resource {
     path: "Groups",
     noun: "group",
+    max_body: 4 * MAX_BODY,
 };
 
 /// The SCIM client of one directory.
@@ -106,9 +114,8 @@ impl ScimClient {
         id: &str,
         deadline: Instant,
     ) -> Result<Option<T>> {
-        let reply = self
-            .send(Request::get(self.resource_url(r, id)?), deadline)
-            .await?;
+        let request = Request::get(self.resource_url(r, id)?).max_body(r.max_body);
+        let reply = self.send(request, deadline).await?;
         match reply.status.as_u16() {
             200 => self
                 .endpoint
@@ -133,9 +140,15 @@ impl ScimClient {
             query.push(("filter", f));
         }
         let url = self.endpoint.url(&[r.path], &query);
-        self.endpoint
-            .get_json(url, &format!("a page of {}s", r.noun), deadline)
-            .await
+        let reply = self
+            .send(Request::get(url).max_body(r.max_body), deadline)
+            .await?;
+        if reply.is(&[200]) {
+            self.endpoint
+                .json(&reply, &format!("a page of {}s", r.noun))
+        } else {
+            Err(self.fail(&reply))
+        }
     }
 
     /// POST, resent after a lost response: a duplicate then answers 409, which the caller

@@ -422,5 +422,9 @@ impl<T: Keyed + Send + 'static> Scan<T> {
     }
 }
 
+mod adaptive;
+
+pub(crate) use adaptive::adaptive;
+
 #[cfg(test)]
 mod tests;

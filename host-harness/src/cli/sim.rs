@@ -33,6 +33,10 @@ pub struct SimArgs {
     /// SCIM groups to seed.
     #[arg(long, default_value_t = 0)]
     pub groups: usize,
+    /// Seed one more SCIM group, `large-group`, with this many members (users are seeded up to
+    /// this many).
+    #[arg(long, default_value_t = 0)]
+    pub group_members: usize,
     /// Seed of ids, data, credentials and faults: same seed, same run.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
@@ -148,6 +152,7 @@ pub fn run(args: SimArgs) -> Result<(), CliError> {
         port: args.port,
         users: args.users,
         groups: args.groups,
+        group_members: args.group_members,
         seed: args.seed,
         scim_page_cap: args.page_cap,
         propagation_delay: Duration::from_millis(args.propagation_delay_ms),

@@ -56,6 +56,9 @@ pub struct SimConfig {
     pub users: usize,
     /// Seeded SCIM groups.
     pub groups: usize,
+    /// Members of one more seeded SCIM group, `large-group` (0: none); users are seeded up to
+    /// this many.
+    pub group_members: usize,
     /// The seed of everything random: ids, seeded data, credentials, faults.
     pub seed: u64,
     /// The most SCIM resources per page.
@@ -80,6 +83,7 @@ impl Default for SimConfig {
             site_name: "acme".into(),
             users: 0,
             groups: 0,
+            group_members: 0,
             seed: 7,
             scim_page_cap: 100,
             propagation_delay: Duration::ZERO,
@@ -153,6 +157,9 @@ impl Simulator {
             org.settings.cloud_id = org.new_uuid();
             config.org.seed(&mut org, &creds);
             org.seed(config.users, config.groups, config.seed);
+            if config.group_members > 0 {
+                org.seed_large_group("large-group", config.group_members, config.seed);
+            }
             org.record_memberships();
         }
         let seeded_in = started.elapsed();

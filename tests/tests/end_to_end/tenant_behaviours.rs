@@ -386,3 +386,26 @@ fn a_group_patch_404_tells_a_gone_group_from_an_unknown_member() {
         .unwrap_err();
     assert_eq!(err.kind, ErrorKind::UnknownUid, "{err}");
 }
+
+#[test]
+fn a_large_group_is_read_whole_by_search_and_get() {
+    let s = Sim::with(SimConfig {
+        group_members: 30_000,
+        ..legacy()
+    });
+    let c = atlassian(&s, json!({"default_group_names": []}));
+    let groups = c
+        .search_all(&connector_api::ops::OpSearch::new("group"))
+        .unwrap();
+    let large = groups.iter().find(|g| g.name == "large-group").unwrap();
+    let members = large.attributes["members"].as_array().unwrap();
+    assert_eq!(members.len(), 30_000);
+    let distinct: std::collections::HashSet<&str> =
+        members.iter().filter_map(Value::as_str).collect();
+    assert_eq!(distinct.len(), 30_000);
+    let got = c
+        .get(&OpGet::new("group", large.uid.clone()))
+        .unwrap()
+        .object;
+    assert_eq!(got.attributes["members"].as_array().unwrap().len(), 30_000);
+}

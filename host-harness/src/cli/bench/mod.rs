@@ -24,6 +24,7 @@ use crate::plugin;
 use crate::sim::{SimConfig, Simulator};
 
 mod ffi;
+mod large_group;
 mod load;
 mod memory;
 mod provision;
@@ -45,6 +46,8 @@ pub enum Scenario {
     Load,
     /// The round trip of a trivial operation through the library.
     Ffi,
+    /// One SCIM group of N members read completely: time and peak memory.
+    LargeGroup,
 }
 
 /// Measure against the embedded simulator: figures and ratios, in one process and one run.
@@ -52,7 +55,8 @@ pub enum Scenario {
 /// Scenarios (all when none is named): recon (plugin vs a plain client fetching the same
 /// pages), recon-latency (vs pages x latency / concurrency, and vs one request at a time),
 /// memory (peak RSS at 10,000 and N users), provision (creates with grants under a rate
-/// limit), load (16 threads of mixed calls), ffi (round trip of a trivial operation).
+/// limit), load (16 threads of mixed calls), ffi (round trip of a trivial operation),
+/// large-group (one group of --group-members members read completely).
 ///
 /// Example:
 ///   host-harness bench recon memory --users 100000 --json
@@ -86,6 +90,9 @@ pub struct BenchArgs {
     /// Host threads calling create in provision.
     #[arg(long, default_value_t = 16)]
     pub threads: usize,
+    /// Members of the group read in large-group.
+    #[arg(long, default_value_t = 200_000)]
+    pub group_members: usize,
     /// Calls measured in ffi.
     #[arg(long = "calls", default_value_t = 100_000)]
     pub ffi_calls: usize,
@@ -172,6 +179,7 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
             Scenario::Provision,
             Scenario::Load,
             Scenario::Ffi,
+            Scenario::LargeGroup,
         ]
     } else {
         args.scenarios.clone()
@@ -192,6 +200,7 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
             Scenario::Provision => provision::provision(&args),
             Scenario::Load => load::load(&args),
             Scenario::Ffi => ffi::ffi(&args),
+            Scenario::LargeGroup => large_group::large_group(&args),
         }?;
         if !args.json {
             let name = serde_json::to_value(figures.scenario)

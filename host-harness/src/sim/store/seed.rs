@@ -93,4 +93,21 @@ impl Org {
             }
         }
     }
+
+    /// Creates the SCIM group `name` with `members` members, the first users of the directory,
+    /// seeding more users first when there are fewer (Atlassian allows 290,000 per group).
+    pub fn seed_large_group(&mut self, name: &str, members: usize, seed: u64) {
+        if self.user_order.len() < members {
+            self.seed(members - self.user_order.len(), 0, seed ^ 0x9E37);
+        }
+        let accounts: Vec<String> = self.user_order[..members]
+            .iter()
+            .filter_map(|id| self.users.get(id).map(|u| u.account_id.clone()))
+            .collect();
+        if let Ok(id) = self.create_scim_group(name, Some(format!("gext-{name}")), accounts) {
+            if let Some(group) = self.groups.get_mut(&id) {
+                group.visible_at = Instant::now();
+            }
+        }
+    }
 }
