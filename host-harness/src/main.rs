@@ -38,6 +38,7 @@ enum Command {
     Recon(cli::recon::ReconArgs),
     Chaos(cli::chaos::ChaosArgs),
     Bench(cli::bench::BenchArgs),
+    Probe(cli::probe::ProbeArgs),
 }
 
 fn main() -> ExitCode {
@@ -62,6 +63,7 @@ fn run(command: Command) -> Result<(), CliError> {
         Command::Recon(args) => cli::recon::run(args),
         Command::Chaos(args) => cli::chaos::run(args),
         Command::Bench(args) => cli::bench::run(args),
+        Command::Probe(args) => cli::probe::run(args),
     }
 }
 

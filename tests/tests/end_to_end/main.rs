@@ -21,6 +21,7 @@ mod loading;
 mod memory_connector;
 mod org_profiles;
 mod panics;
+mod probe;
 mod recon_integrity;
 mod secrets;
 mod sim_faults;
