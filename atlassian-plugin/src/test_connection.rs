@@ -175,15 +175,7 @@ impl Rights {
                 .confluence
                 .groups_granting("admin", deadline)
                 .await
-                .map(|groups| {
-                    groups
-                        .into_iter()
-                        .map(|g| GroupRef {
-                            id: g.id,
-                            name: g.name,
-                        })
-                        .collect()
-                })
+                .map(|groups| groups.into_iter().map(GroupRef::from).collect())
                 .map_err(message),
         }
     }
@@ -323,13 +315,7 @@ async fn check_default_groups(
                 continue;
             }
         };
-        let given = access::products_of(
-            &products,
-            &GroupRef {
-                id: group.group_id.clone(),
-                name: group.name.clone(),
-            },
-        );
+        let given = access::products_of(&products, &GroupRef::from(group.clone()));
         let named = if is_group_id(entry) {
             format!("`{}` (group id {entry})", group.name)
         } else {

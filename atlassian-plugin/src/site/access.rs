@@ -9,6 +9,8 @@
 
 use std::time::Instant;
 
+use super::confluence::ConfluenceGroup;
+use super::jira::JiraGroup;
 use super::{ConfluenceClient, JiraClient};
 
 /// The Jira products whose access groups are looked up, with the names admins know.
@@ -26,6 +28,24 @@ pub(crate) struct GroupRef {
     pub id: String,
     /// The name now.
     pub name: String,
+}
+
+impl From<ConfluenceGroup> for GroupRef {
+    fn from(g: ConfluenceGroup) -> Self {
+        GroupRef {
+            id: g.id,
+            name: g.name,
+        }
+    }
+}
+
+impl From<JiraGroup> for GroupRef {
+    fn from(g: JiraGroup) -> Self {
+        GroupRef {
+            id: g.group_id,
+            name: g.name,
+        }
+    }
 }
 
 /// The groups that give one product, or why they are not known.
@@ -47,13 +67,7 @@ pub(crate) async fn user_access(
     let mut products = Vec::new();
     for (key, product) in JIRA_PRODUCTS {
         let groups = match jira.groups_granting("user", Some(key), deadline).await {
-            Ok(Some(groups)) => Ok(groups
-                .into_iter()
-                .map(|g| GroupRef {
-                    id: g.group_id,
-                    name: g.name,
-                })
-                .collect()),
+            Ok(Some(groups)) => Ok(groups.into_iter().map(GroupRef::from).collect()),
             Ok(None) => {
                 // `/group/bulk` is gone: the application roles name the groups instead.
                 products.extend(by_application_role(jira, deadline).await);
@@ -66,15 +80,7 @@ pub(crate) async fn user_access(
     let groups = confluence
         .groups_granting("user", deadline)
         .await
-        .map(|groups| {
-            groups
-                .into_iter()
-                .map(|g| GroupRef {
-                    id: g.id,
-                    name: g.name,
-                })
-                .collect()
-        })
+        .map(|groups| groups.into_iter().map(GroupRef::from).collect())
         .map_err(|e| e.message);
     products.push(Granting {
         product: "Confluence",

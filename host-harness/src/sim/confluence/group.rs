@@ -92,15 +92,7 @@ pub async fn list(
     authorize(&state, &headers)?;
     let start = int(&q, "start", 0)?;
     let limit = int(&q, "limit", 25)?.clamp(1, MEMBER_LIMIT);
-    let access = match param(&q, "accessType") {
-        None => None,
-        Some(text) => Some(AccessType::parse(text).ok_or_else(|| {
-            Confluence(SimError::bad_request(
-                "invalidValue",
-                format!("accessType {text} is not one of user, admin, site-admin"),
-            ))
-        })?),
-    };
+    let access = AccessType::from_query(param(&q, "accessType")).map_err(Confluence)?;
     let org = state.store.read();
     let confluence = |p: &str| p == CONFLUENCE;
     let all: Vec<&Group> = match access {

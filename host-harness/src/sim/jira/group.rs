@@ -130,15 +130,7 @@ pub async fn bulk(
     let start = int_param("startAt", param(&q, "startAt"), 0)?;
     let max = int_param("maxResults", param(&q, "maxResults"), 50)?.clamp(1, 50);
     let (ids, names) = (params(&q, "groupId"), params(&q, "groupName"));
-    let access = match param(&q, "accessType") {
-        None => None,
-        Some(text) => Some(AccessType::parse(text).ok_or_else(|| {
-            Jira(SimError::bad_request(
-                "invalidValue",
-                format!("Invalid access type: {text}. Valid values: site-admin, admin, user."),
-            ))
-        })?),
-    };
+    let access = AccessType::from_query(param(&q, "accessType")).map_err(Jira)?;
     let application = param(&q, "applicationKey").map(str::to_owned);
     let org = state.store.read();
     let jira_product = |p: &str| match &application {

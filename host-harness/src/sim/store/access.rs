@@ -38,6 +38,21 @@ impl AccessType {
     }
 }
 
+impl AccessType {
+    /// The level an optional `accessType` query value asks for; an unknown one is a 400.
+    pub fn from_query(text: Option<&str>) -> Result<Option<AccessType>, SimError> {
+        text.map(|t| {
+            AccessType::parse(t).ok_or_else(|| {
+                SimError::bad_request(
+                    "invalidValue",
+                    format!("Invalid access type: {t}. Valid values: site-admin, admin, user."),
+                )
+            })
+        })
+        .transpose()
+    }
+}
+
 /// What a group membership or a role gives: a level, on a product (none for site admin).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Grant {
