@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use crate::mapping::PRODUCT_ACCESS;
 use crate::propagation::Wait;
-use crate::search::{PageReader, Receiver, Scan};
+use crate::search::{Budget, PageReader, Receiver, Scan};
 use crate::settings::Settings;
 use crate::site::access;
 use crate::site::jira::{JiraGroup, MEMBER_PAGE, Membership};
@@ -293,21 +293,20 @@ impl ProductAccess {
         Ok(held)
     }
 
-    /// Who is in each default group: every member page read and verified, groups concurrently.
-    pub(crate) async fn index(&self, deadline: Instant) -> Result<AccessIndex> {
-        let mut groups = Vec::new();
-        for name in &self.groups {
-            groups.push((name.clone(), self.group_id(name, deadline).await?));
-        }
-        let reads = groups.into_iter().map(|(name, id)| {
+    /// Who is in each default group: every member page read and verified, groups concurrently,
+    /// every request within `budget`.
+    pub(crate) async fn index(&self, budget: &Budget, deadline: Instant) -> Result<AccessIndex> {
+        let ids = futures_util::future::try_join_all(self.groups.iter().map(|name| async move {
+            let _permit = budget.acquire().await;
+            self.group_id(name, deadline).await
+        }))
+        .await?;
+        let reads = self.groups.iter().zip(ids).map(|(name, id)| {
             let jira = self.jira.clone();
-            let reader: PageReader<String> = {
-                let id = id.clone();
-                Arc::new(move |start, count| {
-                    let (jira, id) = (jira.clone(), id.clone());
-                    Box::pin(async move { jira.members(&id, start, count, deadline).await })
-                })
-            };
+            let reader: PageReader<String> = budget.limit(Arc::new(move |start, count| {
+                let (jira, id) = (jira.clone(), id.clone());
+                Box::pin(async move { jira.members(&id, start, count, deadline).await })
+            }));
             let scan = Scan {
                 reader,
                 count: MEMBER_PAGE,
@@ -319,7 +318,7 @@ impl ProductAccess {
                 scan.run(&mut members).await?;
                 let mut members = members.0;
                 members.sort_unstable();
-                Ok::<_, ConnectorError>((name, members))
+                Ok::<_, ConnectorError>((name.clone(), members))
             }
         });
         let groups = futures_util::future::try_join_all(reads).await?;

@@ -28,7 +28,7 @@ use url::Url;
 use crate::call_log;
 use crate::credentials::Credential;
 use connector_api::redact::Redactor;
-use governor::Governor;
+use governor::{Governor, Scope};
 use retry::{RetryPolicy, retryable_status, server_wait};
 
 /// The largest response body read; more is an error, never an allocation.
@@ -168,6 +168,28 @@ impl<'a> Request<'a> {
         format!("{} {} {}", api.name, self.method, self.url.path())
     }
 
+    /// The endpoint a rate limit may apply to: the method and the path below the API's base,
+    /// ids (segments of more than 3 characters with a digit) as `*`, no query:
+    /// `GET rest/api/3/group/member`, `PATCH Users/*`.
+    pub(crate) fn endpoint(&self, api: &Api) -> String {
+        let below = self
+            .url
+            .path()
+            .strip_prefix(api.base.path())
+            .unwrap_or(self.url.path());
+        let segments: Vec<&str> = below
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(
+                |s| match s.len() > 3 && s.bytes().any(|b| b.is_ascii_digit()) {
+                    true => "*",
+                    false => s,
+                },
+            )
+            .collect();
+        format!("{} {}", self.method, segments.join("/"))
+    }
+
     /// A GET: always safe to resend.
     pub fn get(url: Url) -> Self {
         Request {
@@ -264,7 +286,21 @@ impl Http {
             if remaining.is_zero() {
                 return Err(self.deadline_error(api, &request, maybe_applied));
             }
-            let permit = api.governor.acquire().await;
+            let endpoint = request.endpoint(api);
+            let permit = api.governor.acquire(&endpoint).await;
+            if let Some(scope) = permit.paced_by {
+                call_log::log(LogLevel::Debug, || {
+                    let whose = match scope {
+                        Scope::Endpoint => "its endpoint's",
+                        Scope::Credential => "the credential's",
+                    };
+                    format!(
+                        "{}: waited {} ms for {whose} pace",
+                        request.label(api),
+                        now.elapsed().as_millis()
+                    )
+                });
+            }
             let started = Instant::now();
             let outcome = self
                 .attempt(api, &request, remaining.min(self.request_timeout))
@@ -273,13 +309,21 @@ impl Http {
             self.log_attempt(api, &request, &outcome, started.elapsed());
             match &outcome {
                 Ok(reply) if reply.status.as_u16() == 429 => {
-                    if let Some(pace) = api.governor.on_throttle() {
-                        call_log::log(LogLevel::Info, || {
-                            format!("{} answered 429: pacing at {pace:.1} requests/s", api.name)
+                    let scope = Scope::of(&reply.headers);
+                    if let Some(pace) = api.governor.on_throttle(&endpoint, scope) {
+                        call_log::log(LogLevel::Info, || match scope {
+                            Scope::Endpoint => format!(
+                                "{} answered 429 for {endpoint} only: pacing that endpoint at {pace:.1} requests/s",
+                                api.name
+                            ),
+                            Scope::Credential => format!(
+                                "{} answered 429: pacing every request at {pace:.1} requests/s",
+                                api.name
+                            ),
                         });
                     }
                 }
-                Ok(reply) if reply.status.is_success() => api.governor.on_success(),
+                Ok(reply) if reply.status.is_success() => api.governor.on_success(&endpoint),
                 _ => {}
             }
             let wait = match &outcome {
@@ -419,7 +463,11 @@ impl Http {
                 too_large: false,
             });
         }
-        let mut body = Vec::new();
+        // Sized once from the announced length, up to a page's worth: a length is a claim, and
+        // a larger body grows as it really arrives.
+        const RESERVED_AT_MOST: u64 = 4 << 20;
+        let announced = response.content_length().unwrap_or(0);
+        let mut body = Vec::with_capacity(announced.min(RESERVED_AT_MOST) as usize);
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {

@@ -48,3 +48,29 @@ fn server_details_of_every_api() {
     assert_eq!(server_detail(b"<html>oops</html>"), "<html>oops</html>");
     assert_eq!(server_detail(b""), "no details");
 }
+
+#[test]
+fn endpoints_name_the_route_not_the_ids() {
+    let api = |base: &str| {
+        Api::new(
+            "Jira",
+            Url::parse(base).unwrap(),
+            Auth::Bearer(Secret::new("k")),
+            Credential::SiteToken,
+            Arc::new(Governor::new(1)),
+        )
+    };
+    let gateway = api("https://api.atlassian.com/ex/jira/bb343ad3-31b9-43b6-885f-26a39b9f7e63/");
+    let members = gateway.url(
+        &["rest", "api", "3", "group", "member"],
+        &[("groupId", "g-1")],
+    );
+    assert_eq!(
+        Request::get(members).endpoint(&gateway),
+        "GET rest/api/3/group/member"
+    );
+    let scim = api("https://api.atlassian.com/scim/directory/d-1");
+    let user = scim.url(&["Users", "6f1c2a90-1b2c-4d5e-8f90-123456789abc"], &[]);
+    let patch = Request::write(Method::PATCH, user, None, true);
+    assert_eq!(patch.endpoint(&scim), "PATCH Users/*");
+}

@@ -423,8 +423,10 @@ impl<T: Keyed + Send + 'static> Scan<T> {
 }
 
 mod adaptive;
+mod budget;
 
 pub(crate) use adaptive::adaptive;
+pub(crate) use budget::Budget;
 
 #[cfg(test)]
 mod tests;

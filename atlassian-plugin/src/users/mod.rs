@@ -5,7 +5,6 @@
 //! `already_exists` naming the holder when it can be found.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 use std::time::Instant;
 
 use connector_api::ops::{
@@ -19,7 +18,7 @@ use serde_json::{Value, json};
 use crate::config::DeprovisioningMode;
 use crate::listing::{self, Matches, ToSink};
 use crate::mapping::{self, GROUPS, PRODUCT_ACCESS};
-use crate::product_access::{AccessIndex, ProductAccess};
+use crate::product_access::ProductAccess;
 use crate::propagation::UNLINKED_AFTER;
 use crate::scim::ScimClient;
 use crate::scim::types::{PatchOperation, User, quote};
@@ -27,8 +26,10 @@ use crate::search::{PageReader, Scan};
 use crate::settings::Settings;
 
 mod create;
+mod full_read;
 mod rename;
 
+use full_read::FullRead;
 use rename::{proven_rename, refused_rename};
 
 /// The class name.
@@ -50,35 +51,6 @@ fn attribute_names() -> Vec<&'static str> {
     let mut names: Vec<&str> = mapping::USER_ATTRIBUTES.iter().map(|a| a.name).collect();
     names.extend([mapping::ACCOUNT_ID, GROUPS, PRODUCT_ACCESS]);
     names
-}
-
-/// The SCIM pages of users (matching `filter`, if given), joined with `access` when given.
-fn user_pages(
-    scim: ScimClient,
-    filter: Option<String>,
-    access: Option<Arc<AccessIndex>>,
-    deadline: Instant,
-) -> PageReader<ConnectorObject> {
-    Arc::new(move |start, count| {
-        let (scim, filter, access) = (scim.clone(), filter.clone(), access.clone());
-        Box::pin(async move {
-            let list = scim
-                .list_users(filter.as_deref(), start, count, deadline)
-                .await?;
-            listing::scim_page(
-                "user",
-                start,
-                list,
-                |u| u.id.as_deref(),
-                |user| {
-                    let product_access = access
-                        .as_deref()
-                        .map(|index| user.account_id().map(|a| index.of(a)).unwrap_or_default());
-                    mapping::user_object(user, product_access)
-                },
-            )
-        })
-    })
 }
 
 /// A partial success: what was done and what is missing; `retry_after_secs` when a missing
@@ -138,7 +110,12 @@ impl Users<'_> {
             _ => ("externalId", Filter::eq("external_id", value)),
         };
         let filter = format!("{scim_attribute} eq {}", quote(value));
-        let reader = user_pages(self.scim.clone(), Some(filter), None, deadline);
+        let reader = full_read::filtered_pages(
+            self.scim.clone(),
+            filter,
+            self.settings.concurrency,
+            deadline,
+        );
         let mut matches = Matches::of(verify);
         self.scan(reader, self.settings.page_size)
             .run(&mut matches)
@@ -344,12 +321,15 @@ impl Users<'_> {
             by(special::NAME).or_else(|| by("external_id"))
         });
         let Some((attribute, value)) = asked else {
-            let index = match wants_access {
-                true => Some(Arc::new(self.access.index(deadline).await?)),
-                false => None,
-            };
-            let reader = user_pages(self.scim.clone(), None, index, deadline);
-            let scanned = self.scan(reader, page_size).run(&mut out).await?;
+            let scanned = FullRead {
+                scim: self.scim,
+                access: self.access,
+                with_access: wants_access,
+                page_size,
+                concurrency: self.settings.concurrency,
+            }
+            .run(&mut out, deadline)
+            .await?;
             return Ok(listing::reply(out.sent, scanned));
         };
         let mut objects = Vec::new();

@@ -119,10 +119,7 @@ pub fn fault_mix(seed: u64) -> FaultPlan {
                 .on(&[RouteClass::ScimRead, RouteClass::SiteRead]),
             FaultRule::new(FaultKind::LostResponse, 0.02),
         ],
-        rate_limit: Some(RateLimit {
-            per_second: 150.0,
-            burst: 20.0,
-        }),
+        rate_limit: Some(RateLimit::per_credential(150.0, 20.0)),
     }
 }
 

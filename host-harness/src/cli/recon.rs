@@ -28,6 +28,7 @@ use crate::plugin;
 /// Examples:
 ///   host-harness recon target/release/libatlassian_plugin.so --config atlassian.json --out users.jsonl
 ///   host-harness recon target/release/libatlassian_plugin.so --config atlassian.json --expected idhub.jsonl
+///   host-harness recon target/release/libatlassian_plugin.so --config atlassian.json --attributes email,active
 #[derive(Debug, Clone, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct ReconArgs {
@@ -45,6 +46,11 @@ pub struct ReconArgs {
     /// The page size to ask the connector for.
     #[arg(long)]
     pub page_size: Option<u32>,
+    /// Only these attributes, comma-separated (default: those the class returns by default).
+    /// Fewer can mean fewer requests: the Atlassian plugin reads default-group members only
+    /// for `product_access`.
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub attributes: Option<Vec<String>>,
     /// The time the whole reconciliation may take, in seconds.
     #[arg(long, value_name = "SECONDS", value_parser = super::seconds)]
     pub timeout: Option<Duration>,
@@ -147,6 +153,7 @@ pub fn reconcile(args: &ReconArgs) -> Result<ReconSummary, CliError> {
     let bar = progress(std::io::stderr().is_terminal());
     let started = Instant::now();
     let mut op = OpSearch::new(args.class.as_str());
+    op.attributes_to_get.clone_from(&args.attributes);
     if let Some(p) = args.page_size {
         op = op.page_size(p);
     }

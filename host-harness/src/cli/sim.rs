@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::CliError;
-use crate::sim::faults::{FaultKind, FaultPlan, FaultRule, RateLimit, RouteClass};
+use crate::sim::faults::{FaultKind, FaultPlan, FaultRule, RateLimit, RateScope, RouteClass};
 use crate::sim::{OrgProfile, SimConfig, Simulator};
 
 /// Serve the Atlassian Cloud simulator on 127.0.0.1 until interrupted.
@@ -46,7 +46,9 @@ pub struct SimArgs {
     /// Delay before SCIM writes show on the Jira and Confluence APIs, in milliseconds.
     #[arg(long, default_value_t = 0)]
     pub propagation_delay_ms: u64,
-    /// Token bucket per credential: RATE or RATE/BURST requests per second.
+    /// Token bucket per credential: RATE or RATE/BURST requests per second; `@endpoint` for a
+    /// bucket per credential and endpoint, as Jira's burst limits (429 with
+    /// `RateLimit-Reason: jira-burst-based`).
     #[arg(long, value_parser = parse_rate_limit)]
     pub rate_limit: Option<RateLimit>,
     /// A fault rule KIND[:CLASS,...]=PROBABILITY, repeatable; kinds as in README (e.g.
@@ -108,16 +110,27 @@ pub fn parse_latency(spec: &str) -> Result<FaultRule, String> {
     Ok(rule)
 }
 
-/// Parses `RATE` or `RATE/BURST` requests per second.
+/// Parses `RATE` or `RATE/BURST` requests per second, per credential; with `@endpoint`, per
+/// credential and endpoint.
 pub fn parse_rate_limit(spec: &str) -> Result<RateLimit, String> {
-    let bad = || format!("`{spec}`: expected RATE or RATE/BURST");
-    let (per_second, burst) = spec.split_once('/').unwrap_or((spec, ""));
+    let bad =
+        || format!("`{spec}`: expected RATE, RATE/BURST, RATE@endpoint or RATE/BURST@endpoint");
+    let (rate, per) = match spec.split_once('@') {
+        None => (spec, RateScope::Credential),
+        Some((rate, "endpoint")) => (rate, RateScope::Endpoint),
+        Some(_) => return Err(bad()),
+    };
+    let (per_second, burst) = rate.split_once('/').unwrap_or((rate, ""));
     let per_second: f64 = per_second.parse().map_err(|_| bad())?;
     let burst: f64 = match burst {
         "" => per_second.max(1.0),
         b => b.parse().map_err(|_| bad())?,
     };
-    Ok(RateLimit { per_second, burst })
+    Ok(RateLimit {
+        per_second,
+        burst,
+        per,
+    })
 }
 
 /// Builds the fault plan from a file and flags.

@@ -40,10 +40,7 @@ fn concurrent_pages_give_exactly_the_directory_in_order_under_429s() {
     s.set_faults(FaultPlan {
         seed: 3,
         rules: vec![],
-        rate_limit: Some(RateLimit {
-            per_second: 40.0,
-            burst: 4.0,
-        }),
+        rate_limit: Some(RateLimit::per_credential(40.0, 4.0)),
     });
     let c = atlassian(&s, json!({"concurrency": 8, "retry_budget": 20}));
     for page in [100, 37] {
@@ -103,10 +100,7 @@ fn concurrent_group_pages_give_exactly_the_groups_in_order_under_429s() {
     s.set_faults(FaultPlan {
         seed: 5,
         rules: vec![],
-        rate_limit: Some(RateLimit {
-            per_second: 10.0,
-            burst: 2.0,
-        }),
+        rate_limit: Some(RateLimit::per_credential(10.0, 2.0)),
     });
     let c = atlassian(&s, json!({"concurrency": 8, "retry_budget": 20}));
     for page in [100, 37] {

@@ -20,6 +20,7 @@ mod load;
 mod loading;
 mod memory_connector;
 mod org_profiles;
+mod pacing;
 mod panics;
 mod probe;
 mod recon_integrity;

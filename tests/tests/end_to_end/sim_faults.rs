@@ -164,10 +164,7 @@ fn the_rate_limit_is_a_token_bucket_per_credential() {
     s.set_faults(FaultPlan {
         seed: 1,
         rules: vec![],
-        rate_limit: Some(RateLimit {
-            per_second: 0.5,
-            burst: 5.0,
-        }),
+        rate_limit: Some(RateLimit::per_credential(0.5, 5.0)),
     });
     let statuses: Vec<u16> = (0..8)
         .map(|_| {

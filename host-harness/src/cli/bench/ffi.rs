@@ -36,7 +36,7 @@ pub(super) fn ffi(args: &BenchArgs) -> Result<Figures, CliError> {
             ("median us".into(), median),
             ("p99 us".into(), us(samples[(samples.len() - 1) * 99 / 100])),
         ],
-        target: "median < 10 us".into(),
-        met: median < 10.0,
+        target: "median < 3 us".into(),
+        met: median < 3.0,
     })
 }

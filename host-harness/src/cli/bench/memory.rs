@@ -55,7 +55,7 @@ pub(super) fn memory(args: &BenchArgs) -> Result<Figures, CliError> {
             (format!("peak MiB at {}", args.users), large),
             ("growth MiB".into(), growth),
         ],
-        target: "growth < 20 MB".into(),
-        met: growth * 1.048_576 < 20.0,
+        target: "growth < 5 MB".into(),
+        met: growth * 1.048_576 < 5.0,
     })
 }

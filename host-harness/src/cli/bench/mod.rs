@@ -12,6 +12,8 @@
 //! - `load`: 16 host threads calling one instance with mixed reads and updates over a seeded
 //!   directory for a bounded time: errors, and resident memory after warm-up against the end.
 //! - `ffi`: the round trip of a trivial operation through a connector library.
+//!
+//! Each scenario states its target; `bench` exits 1 when any is missed, after printing all.
 
 use std::path::{Path, PathBuf};
 
@@ -229,5 +231,18 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
             serde_json::to_string_pretty(&results).unwrap_or_default()
         );
     }
-    Ok(())
+    let missed: Vec<String> = results
+        .iter()
+        .filter(|f| !f.met)
+        .filter_map(|f| serde_json::to_value(f.scenario).ok())
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect();
+    if missed.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::Failed(format!(
+            "target missed: {}",
+            missed.join(", ")
+        )))
+    }
 }

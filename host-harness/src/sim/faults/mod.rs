@@ -15,7 +15,7 @@ mod plan;
 
 pub use engine::{FaultEngine, RequestStats, route_key};
 pub use listing::Listing;
-pub use plan::{FaultKind, FaultPlan, FaultRule, RateLimit, RouteClass};
+pub use plan::{FaultKind, FaultPlan, FaultRule, RateLimit, RateScope, RouteClass};
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -55,8 +55,8 @@ fn rate_limit_headers(
     headers: &mut HeaderMap,
     retry_after: u64,
     limit: f64,
-    remaining: f64,
     reset: Duration,
+    reason: Option<&'static str>,
 ) {
     let mut set = |name: &'static str, value: String| {
         if let Ok(v) = HeaderValue::from_str(&value) {
@@ -65,16 +65,22 @@ fn rate_limit_headers(
     };
     set("retry-after", retry_after.to_string());
     set("x-ratelimit-limit", format!("{}", limit.round() as u64));
-    set(
-        "x-ratelimit-remaining",
-        format!("{}", remaining.floor().max(0.0) as u64),
-    );
+    set("x-ratelimit-remaining", "0".into());
     set("x-ratelimit-reset", reset_header(reset));
     set("x-ratelimit-nearlimit", "true".into());
-    set("ratelimit-reason", "jira-burst-based".into());
+    if let Some(reason) = reason {
+        set("ratelimit-reason", reason.into());
+    }
 }
 
-fn too_many(path: &str, retry_after: u64, limit: f64, remaining: f64, reset: Duration) -> Response {
+/// The 429 of `path`; `reason`, when the limit says what it counts.
+fn too_many(
+    path: &str,
+    retry_after: u64,
+    limit: f64,
+    reset: Duration,
+    reason: Option<&'static str>,
+) -> Response {
     let mut response = family_error(
         path,
         SimError {
@@ -83,7 +89,7 @@ fn too_many(path: &str, retry_after: u64, limit: f64, remaining: f64, reset: Dur
             detail: "Too many requests: rate limit exceeded".into(),
         },
     );
-    rate_limit_headers(response.headers_mut(), retry_after, limit, remaining, reset);
+    rate_limit_headers(response.headers_mut(), retry_after, limit, reset, reason);
     response
 }
 
@@ -154,7 +160,12 @@ fn admit(
     engine.stats.lock().unwrap_or_else(|p| p.into_inner()).total += 1;
     let mut limit = None;
     if let Some(rate) = &engine.plan().rate_limit {
-        match engine.take_token(rate, &credential_key(request.headers())) {
+        let mut bucket = credential_key(request.headers());
+        if rate.per == RateScope::Endpoint {
+            bucket.push(' ');
+            bucket.push_str(&route_key(request.method(), request.uri().path()));
+        }
+        match engine.take_token(rate, &bucket) {
             Ok(left) => limit = Some((rate.per_second, left)),
             Err(wait) => {
                 engine
@@ -165,7 +176,14 @@ fn admit(
                 engine.record(route, "429", None);
                 let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
                 let path = request.uri().path();
-                return Err(Box::new(too_many(path, secs, rate.per_second, 0.0, wait)));
+                let reason = (rate.per == RateScope::Endpoint).then_some("jira-burst-based");
+                return Err(Box::new(too_many(
+                    path,
+                    secs,
+                    rate.per_second,
+                    wait,
+                    reason,
+                )));
             }
         }
     }
@@ -219,8 +237,8 @@ async fn respond(rule: &FaultRule, path: &str, request: Request, next: Next) -> 
             &path,
             rule.retry_after_secs,
             100.0,
-            0.0,
             Duration::from_secs(rule.retry_after_secs),
+            None,
         ),
         FaultKind::HostileText => {
             let text = "\u{1b}[2J\u{1b}]0;owned\u{7}\rok    scim.directory_api_key  forged";

@@ -218,13 +218,42 @@ impl FaultRule {
     }
 }
 
-/// A token bucket per credential.
+/// A token bucket per credential, or per credential and endpoint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RateLimit {
     /// Requests per second allowed in the long run.
     pub per_second: f64,
     /// Requests allowed at once.
     pub burst: f64,
+    /// What one bucket counts.
+    #[serde(default)]
+    pub per: RateScope,
+}
+
+impl RateLimit {
+    /// One bucket for everything a credential sends.
+    pub fn per_credential(per_second: f64, burst: f64) -> Self {
+        RateLimit {
+            per_second,
+            burst,
+            per: RateScope::Credential,
+        }
+    }
+}
+
+/// What one token bucket of a [`RateLimit`] counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RateScope {
+    /// Every request of a credential; the 429 states no reason (SCIM documents none, and a
+    /// tenant-wide limit concerns every endpoint).
+    #[default]
+    Credential,
+    /// The requests of a credential to one route and method, as Jira's burst limits count
+    /// ("one tenant, one endpoint, one HTTP method"); the 429 says
+    /// `RateLimit-Reason: jira-burst-based` (developer.atlassian.com, "Build an app that
+    /// respects rate limits").
+    Endpoint,
 }
 
 /// Everything the fault layer does, changeable at run time through the control API.
