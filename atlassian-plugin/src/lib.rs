@@ -39,13 +39,6 @@ mod users;
 
 pub use config::AtlassianConfig;
 
-// A library has its own allocator. A reconciliation allocates and frees millions of small
-// values from the runtime's threads at once, where glibc's arenas contend (a fifth of the
-// plugin's CPU in a profile of `recon`); mimalloc's per-thread heaps do not. Not in the
-// plugin's own tests and fuzz targets, whose harnesses bring theirs.
-#[cfg(not(any(test, fuzzing)))]
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 pub use connector::AtlassianConnector;
 
 /// What the fuzz targets (`tests/fuzz`) drive directly: parsers of untrusted input. Not an API.

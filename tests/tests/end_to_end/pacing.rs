@@ -42,8 +42,8 @@ fn a_429_storm_on_member_reads_does_not_slow_grants() {
         seed: 11,
         rules: vec![],
         rate_limit: Some(RateLimit {
-            per_second: 20.0,
-            burst: 8.0,
+            per_second: 50.0,
+            burst: 10.0,
             per: RateScope::Endpoint,
         }),
     });
