@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
-use std::sync::RwLock;
+use std::sync::{OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use connector_api::ops::{
@@ -127,7 +127,13 @@ fn members(group: &ConnectorObject) -> Vec<&str> {
     }
 }
 
-fn schema() -> Schema {
+/// The classes and attributes, built once: every write and search checks against them.
+fn schema() -> &'static Schema {
+    static SCHEMA: OnceLock<Schema> = OnceLock::new();
+    SCHEMA.get_or_init(build_schema)
+}
+
+fn build_schema() -> Schema {
     Schema {
         classes: vec![
             ClassSchema {
@@ -332,7 +338,7 @@ impl Connector for MemoryConnector {
     }
 
     fn schema(&self, _ctx: &Context<'_>) -> Result<Schema> {
-        Ok(schema())
+        Ok(schema().clone())
     }
 
     fn create(&self, ctx: &Context<'_>, op: OpCreate) -> Result<RpCreate> {

@@ -10,11 +10,11 @@
 //! both its credential's pace and its endpoint's, so a 429 storm on member reads leaves grants
 //! alone, and a credential-wide limit still slows everything.
 //!
-//! A cut marks the rate the target refused (the ceiling) and sets the pace to 90% of the lower
+//! A cut marks the rate the target refused (the ceiling) and sets the pace to 95% of the lower
 //! of the pace and the rate observed over the last second (or the time observed so far, if
 //! shorter); a burst of 429s counts once (200 ms). Without 429s the pace climbs back: quickly
-//! (+30% a second) while below 90% of the ceiling, then slowly (+3% of the ceiling a second) to
-//! probe whether the limit rose. The refused request itself waits for the server's
+//! (+30% a second) while below 95% of the ceiling, then slowly (+1% of the ceiling a second) to
+//! probe whether the limit rose: about 97% of a steady limit on average. The refused request itself waits for the server's
 //! `Retry-After` (see `retry`).
 
 use std::collections::{HashMap, VecDeque};
@@ -23,6 +23,13 @@ use std::time::{Duration, Instant};
 
 use reqwest::header::HeaderMap;
 use tokio::sync::Notify;
+
+/// The share of the refused rate a cut paces at: close to the limit, since a token bucket
+/// refuses only what exceeds it, and each cut costs a tenth of a second's worth of requests
+/// at most.
+const CUT: f64 = 0.95;
+/// How fast the pace probes above the cut, a share of the ceiling a second.
+const PROBE: f64 = 0.01;
 
 /// Endpoints paced apart at most; more share the credential's pace (a bound, not a cache).
 const MAX_ENDPOINTS: usize = 64;
@@ -130,10 +137,10 @@ impl Pace {
         }
         if let Some(rate) = self.rate {
             let dt = now.duration_since(self.last_raise).as_secs_f64();
-            let raised = if rate < 0.9 * self.ceiling {
+            let raised = if rate < CUT * self.ceiling {
                 rate * (1.0 + 0.3 * dt)
             } else {
-                rate + 0.03 * self.ceiling * dt
+                rate + PROBE * self.ceiling * dt
             };
             self.rate = Some(raised);
             self.last_raise = now;
@@ -155,7 +162,7 @@ impl Pace {
         let observed = self.recent.len() as f64 / window;
         let refused_at = self.rate.map_or(observed, |r| r.min(observed.max(1.0)));
         self.ceiling = refused_at.max(1.0);
-        self.rate = Some((refused_at * 0.9).max(0.5));
+        self.rate = Some((refused_at * CUT).max(0.5));
         self.last_cut = Some(now);
         self.last_raise = now;
         self.rate
@@ -304,10 +311,10 @@ mod tests {
             Some(rate),
             "the credential's pace is everyone's"
         );
-        // 20 successes within the shortest window (0.1 s) observed: 200/s, paced at 90%.
+        // 20 successes within the shortest window (0.1 s) observed: 200/s, paced at 95%.
         assert!(
-            (rate - 180.0).abs() < 1e-6,
-            "90% of the 200/s observed: {rate}"
+            (rate - 190.0).abs() < 1e-6,
+            "95% of the 200/s observed: {rate}"
         );
         assert_eq!(
             g.on_throttle("GET /a", Scope::Credential),
