@@ -39,17 +39,6 @@ mod users;
 
 pub use config::AtlassianConfig;
 
-// A library has its own allocator. A reconciliation allocates and frees millions of small
-// values from the runtime's threads at once, where glibc's arenas contend (a tenth of the
-// plugin's CPU in a profile of `recon`); mimalloc's per-thread heaps do not. The workspace
-// takes mimalloc 2 with local-dynamic thread-locals: version 3, and the initial-exec model it
-// defaults to, are not safe in a library the host loads at run time (the tests crashed in
-// mimalloc's thread setup). Not in the plugin's own tests and fuzz targets, whose harnesses
-// bring theirs.
-#[cfg(not(any(test, fuzzing)))]
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 pub use connector::AtlassianConnector;
 
 /// What the fuzz targets (`tests/fuzz`) drive directly: parsers of untrusted input. Not an API.

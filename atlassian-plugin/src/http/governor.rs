@@ -12,7 +12,8 @@
 //!
 //! A cut marks the rate the target refused (the ceiling) and sets the pace to 95% of the lower
 //! of the pace and the rate observed over the last second (or the time observed so far, if
-//! shorter); a burst of 429s counts once (200 ms). Without 429s the pace climbs back: quickly
+//! shorter), never below 90% of the ceiling learnt before; a burst of 429s counts once
+//! (200 ms). Without 429s the pace climbs back: quickly
 //! (+30% a second) while below 95% of the ceiling, then slowly (+1% of the ceiling a second) to
 //! probe whether the limit rose: about 97% of a steady limit on average. The refused request itself waits for the server's
 //! `Retry-After` (see `retry`).
@@ -160,7 +161,16 @@ impl Pace {
             .first_success
             .map_or(1.0, |t| now.duration_since(t).as_secs_f64().clamp(0.1, 1.0));
         let observed = self.recent.len() as f64 / window;
-        let refused_at = self.rate.map_or(observed, |r| r.min(observed.max(1.0)));
+        // A lull on the client's side (requests waiting out a Retry-After) makes the observed
+        // rate low; one such cut must not collapse the limit learnt before, only lower it.
+        let learnt = match self.ceiling < f64::MAX {
+            true => 0.9 * self.ceiling,
+            false => 0.0,
+        };
+        let refused_at = self
+            .rate
+            .map_or(observed, |r| r.min(observed.max(1.0)))
+            .max(learnt);
         self.ceiling = refused_at.max(1.0);
         self.rate = Some((refused_at * CUT).max(0.5));
         self.last_cut = Some(now);
@@ -322,6 +332,22 @@ mod tests {
             "one burst of 429s cuts once"
         );
         assert_eq!(g.rate("GET /a"), Some(rate));
+    }
+
+    #[test]
+    fn a_lull_before_a_cut_does_not_collapse_the_learnt_limit() {
+        let g = Governor::new(8);
+        for _ in 0..20 {
+            g.on_success("GET /a");
+        }
+        let first = g.on_throttle("GET /a", Scope::Credential).expect("cut");
+        std::thread::sleep(Duration::from_millis(250));
+        // No success since: the observed rate is near nothing, the limit is not.
+        let second = g
+            .on_throttle("GET /a", Scope::Credential)
+            .expect("cut again");
+        // The ceiling was first / CUT; the second cut paces at 95% of 90% of it.
+        assert!((second - 0.9 * first).abs() < 1e-6, "{first} then {second}");
     }
 
     #[tokio::test(flavor = "current_thread")]
