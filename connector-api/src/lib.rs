@@ -51,8 +51,30 @@
 //! 4. Export it: `connector_api::export_connector!(MyConnector);` at the crate root.
 //!
 //! 5. Check it: `host-harness inspect target/debug/libmy_connector.so` prints what a host sees;
-//!    `host-harness conform target/debug/libmy_connector.so --config my-config.json` runs the
-//!    conformance suite against it.
+//!    `host-harness conform target/debug/libmy_connector.so --suite my-suite.json` runs the
+//!    conformance suite against it. (`host-harness` is this workspace's harness: `cargo install
+//!    --path host-harness`, or `cargo build --release -p host-harness`.) The suite file is JSON;
+//!    `host-harness suite --schema` prints its JSON Schema, with every key's meaning and the
+//!    checks it enables, and `host-harness suite my-suite.json` checks a file (an unknown key is
+//!    an error naming it). Its keys:
+//!
+//!    | key | type | what it is, and the checks it enables |
+//!    |---|---|---|
+//!    | `config` | object | the configuration that works; every check opens the connector with it |
+//!    | `config_file` | path | or a file holding it, relative to the suite file |
+//!    | `plugin` | path | the library, relative to the suite file (the command line wins) |
+//!    | `prefix` | string | the prefix of every object the suite creates (`conform-`) |
+//!    | `classes` | object | a sample per class: `name` (a template with `{prefix}`, `{n}`, `{name}`), `attributes` of a valid create, `update` and `multi` (`{attribute, values}`: a single- and a multi-valued updatable attribute and two values), `invalid` (`{attribute, value}` the connector must refuse), `members` (`{attribute, class, reverse}` for groups); enables `lifecycle.<class>.*`, `search.<class>.*` and `membership.*` |
+//!    | `bad_configs` | array | configurations that must fail: `name`, `patch` on the good one, and `offline_field` (`validate` names it), `failing_check` (`test` fails that check) or `error_kind` (an operation fails so); `boundary.invalid_configs_rejected` |
+//!    | `slow_config` | object | a patch that makes every call take seconds: `boundary.timeout_honoured`, `boundary.cancellation_honoured` |
+//!    | `dead_config` | object | a patch pointing at an endpoint where nothing listens: `resilience.dead_endpoint_fails_fast` |
+//!    | `cleanup_config` | object | a patch used to delete what the suite created (e.g. a hard delete) |
+//!    | `simulator`, `org`, `switches`, `propagation_delay_ms` | | the embedded Atlassian simulator: for the Atlassian plugin only |
+//!
+//!    The run is strict: a capability the manifest declares with no sample to test it with
+//!    fails its checks ("declared `create` for class `user`, but the suite has no
+//!    `classes.user` sample"); `--lenient` makes those skips. `examples/memory_connector.conformance.json`
+//!    is a complete suite.
 //!
 //! # The rules every connector follows
 //!

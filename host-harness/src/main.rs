@@ -39,6 +39,7 @@ enum Command {
     Chaos(cli::chaos::ChaosArgs),
     Bench(cli::bench::BenchArgs),
     Probe(cli::probe::ProbeArgs),
+    Suite(cli::suite::SuiteArgs),
 }
 
 fn main() -> ExitCode {
@@ -62,6 +63,7 @@ fn run(command: Command) -> Result<(), CliError> {
         Command::Test(args) => cli::check::test(&args),
         Command::Recon(args) => cli::recon::run(args),
         Command::Chaos(args) => cli::chaos::run(args),
+        Command::Suite(args) => cli::suite::run(args),
         Command::Bench(args) => cli::bench::run(args),
         Command::Probe(args) => cli::probe::run(args),
     }

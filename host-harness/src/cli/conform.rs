@@ -60,6 +60,11 @@ pub struct ConformArgs {
     /// Write the report to this file instead of stdout.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Skip, rather than fail, the checks of capabilities the manifest declares but the suite
+    /// gives no sample for (by default such a check fails: a suite cannot pass by saying
+    /// nothing).
+    #[arg(long)]
+    pub lenient: bool,
     /// Run the suite in a child process: a plugin that aborts or crashes the process is
     /// reported as a failed check instead of taking this command down.
     #[arg(long)]
@@ -85,8 +90,28 @@ fn with_simulator_values(text: &str, sim: &Simulator) -> String {
         .replace("${site_url}", &sim.site_url())
 }
 
+/// The name the Atlassian plugin's manifest gives: the one library the built-in suite fits.
+const ATLASSIAN_CONNECTOR: &str = "atlassian-cloud";
+
+/// Refuses to run the built-in Atlassian suite against another connector: its samples and
+/// configuration are Atlassian's, and would fail for reasons that say nothing of the library.
+fn check_builtin_suite_fits(args: &ConformArgs) -> Result<(), CliError> {
+    let (None, Some(path)) = (&args.suite, &args.plugin) else {
+        return Ok(());
+    };
+    let name = plugin::load(path)?.manifest().name.clone();
+    if name == ATLASSIAN_CONNECTOR {
+        return Ok(());
+    }
+    Err(usage(format!(
+        "{} is the connector `{name}`, and no --suite was given: the built-in suite is the Atlassian plugin's; write a suite for this connector (see `connector_api`'s crate docs, step 5: a `config` and a sample per class) and pass it with --suite FILE",
+        path.display()
+    )))
+}
+
 /// Runs the suite; answers the report.
 pub fn report(args: &ConformArgs) -> Result<Report, CliError> {
+    check_builtin_suite_fits(args)?;
     let suite_text = match &args.suite {
         Some(path) => std::fs::read_to_string(path)
             .map_err(|e| usage(format!("{}: cannot read the suite: {e}", path.display())))?,
@@ -140,6 +165,7 @@ pub fn report(args: &ConformArgs) -> Result<Report, CliError> {
     let selection = Selection {
         only: args.only.clone(),
         progress: args.progress.clone(),
+        lenient: args.lenient,
     };
     Ok(conformance::run(
         Target {
@@ -173,6 +199,9 @@ pub fn isolated_report(args: &ConformArgs) -> Result<Report, CliError> {
     }
     if let Some(org) = args.org {
         child.args(["--org", org.name()]);
+    }
+    if args.lenient {
+        child.arg("--lenient");
     }
     child.args(["--format", "json", "--out"]).arg(out.path());
     child.arg("--progress").arg(progress.path());

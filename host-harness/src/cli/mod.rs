@@ -9,6 +9,7 @@ pub mod inspect;
 pub mod probe;
 pub mod recon;
 pub mod sim;
+pub mod suite;
 
 use std::process::ExitCode;
 

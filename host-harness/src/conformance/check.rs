@@ -25,6 +25,9 @@ pub struct Outcome {
     pub status: Status,
     /// One line: what held, what broke, or why it was skipped.
     pub reason: String,
+    /// Skipped only because the suite lacks the data for something the manifest declares:
+    /// a failure unless the run is lenient (see [`Outcome::unsampled`]).
+    pub unsampled: bool,
 }
 
 impl Outcome {
@@ -33,6 +36,7 @@ impl Outcome {
         Outcome {
             status: Status::Pass,
             reason: reason.into(),
+            unsampled: false,
         }
     }
 
@@ -41,6 +45,7 @@ impl Outcome {
         Outcome {
             status: Status::Fail,
             reason: reason.into(),
+            unsampled: false,
         }
     }
 
@@ -49,6 +54,30 @@ impl Outcome {
         Outcome {
             status: Status::Skip,
             reason: reason.into(),
+            unsampled: false,
+        }
+    }
+
+    /// The manifest declares what the check tests, but the suite gives no data for it (e.g.
+    /// "declared `create` for class `user`, but the suite has no `classes.user` sample"): the
+    /// check fails, so that a suite cannot pass by saying nothing; `conform --lenient` makes
+    /// it a skip.
+    pub fn unsampled(reason: impl Into<String>) -> Self {
+        Outcome {
+            status: Status::Skip,
+            reason: reason.into(),
+            unsampled: true,
+        }
+    }
+
+    /// This outcome as a run that is `lenient` or not reports it.
+    pub fn judged(self, lenient: bool) -> Self {
+        match (self.unsampled, lenient) {
+            (true, false) => Outcome::fail(format!(
+                "{}; add it to the suite, or run with --lenient to skip such checks",
+                self.reason
+            )),
+            _ => self,
         }
     }
 }

@@ -67,7 +67,10 @@ fn needs(ctx: &Ctx, class: &str, operations: &[&str]) -> Option<Outcome> {
         )));
     }
     if !ctx.suite.classes.contains_key(class) {
-        return Some(Outcome::skip(format!("the suite has no sample `{class}`")));
+        return Some(Outcome::unsampled(format!(
+            "declared `{}` for class `{class}`, but the suite has no `classes.{class}` sample",
+            operations.join("`, `")
+        )));
     }
     None
 }
@@ -245,8 +248,8 @@ fn update_deltas(ctx: &mut Ctx, class: &str) -> CheckResult {
     }
     let samples = ctx.suite.classes[class].clone();
     if samples.update.is_none() && samples.multi.is_none() {
-        return Ok(Outcome::skip(format!(
-            "the suite gives no updatable attribute for `{class}`"
+        return Ok(Outcome::unsampled(format!(
+            "declared `update` for class `{class}`, but the suite gives no `classes.{class}.update` or `.multi` attribute"
         )));
     }
     let (_, uid) = ctx.create_sample(class)?;

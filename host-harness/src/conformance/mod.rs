@@ -74,6 +74,9 @@ pub struct Selection {
     /// Append each check's name to this file once it ran: how a parent learns how far a
     /// child that crashed got (`conform --isolate`).
     pub progress: Option<std::path::PathBuf>,
+    /// Skip, rather than fail, the checks of declared capabilities the suite gives no data
+    /// for ([`Outcome::unsampled`]).
+    pub lenient: bool,
 }
 
 impl Selection {
@@ -152,7 +155,9 @@ pub fn run(target: Target<'_>, selection: &Selection) -> Report {
         if let Some(faults) = ctx.faults {
             faults.clear();
         }
-        let Outcome { status, reason } = outcome.unwrap_or_else(|b| Outcome::fail(b.0));
+        let Outcome { status, reason, .. } = outcome
+            .unwrap_or_else(|b| Outcome::fail(b.0))
+            .judged(selection.lenient);
         tracing::debug!(check = %check.name, ?status, ms = t.elapsed().as_millis() as u64, "conformance check done");
         selection.ran(&check.name);
         ctx.transcript.push(reason.clone());
@@ -165,8 +170,9 @@ pub fn run(target: Target<'_>, selection: &Selection) -> Report {
     }
     for check in hygiene::checks() {
         let t = Instant::now();
-        let Outcome { status, reason } =
-            (check.run)(&mut ctx).unwrap_or_else(|b| Outcome::fail(b.0));
+        let Outcome { status, reason, .. } = (check.run)(&mut ctx)
+            .unwrap_or_else(|b| Outcome::fail(b.0))
+            .judged(selection.lenient);
         report.push(CheckReport {
             name: check.name,
             status,

@@ -57,12 +57,18 @@ pub fn checks() -> Vec<Check> {
             let Some((_, faults)) = target(ctx) else {
                 return Ok(no_faults());
             };
-            let Some(class) = ctx
-                .classes_with("create")
-                .into_iter()
-                .find(|c| ctx.suite.classes.contains_key(c))
+            let creatable = ctx.classes_with("create");
+            let Some(class) = creatable
+                .iter()
+                .find(|c| ctx.suite.classes.contains_key(c.as_str()))
+                .cloned()
             else {
-                return Ok(Outcome::skip("no class with `create` and a suite sample"));
+                return Ok(match creatable.first() {
+                    None => Outcome::skip("no class declares `create`"),
+                    Some(c) => Outcome::unsampled(format!(
+                        "declared `create` for class `{c}`, but the suite has no `classes.{c}` sample"
+                    )),
+                });
             };
             let op = ctx.sample(&class).ok_or("no sample")?;
             let adopts = ctx

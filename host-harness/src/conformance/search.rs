@@ -35,8 +35,11 @@ pub fn checks(manifest: &Manifest) -> Vec<Check> {
                 if !caps.search {
                     return Ok(Outcome::skip(format!("capability `search` not declared for `{c}`")));
                 }
-                if !caps.create || !ctx.suite.classes.contains_key(&c) {
-                    return Ok(Outcome::skip(format!("`{c}` objects cannot be created for the check (capability `create` or suite sample missing)")));
+                if !caps.create {
+                    return Ok(Outcome::skip(format!("`{c}` objects cannot be created for the check (capability `create` not declared)")));
+                }
+                if !ctx.suite.classes.contains_key(&c) {
+                    return Ok(Outcome::unsampled(format!("declared `search` and `create` for class `{c}`, but the suite has no `classes.{c}` sample")));
                 }
                 f(ctx, &c)
             }));

@@ -3,23 +3,26 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
 /// A suite file: what to test and with which data (as ConnId's contract tests take it).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Suite {
-    /// The plugin library, relative to the suite file.
+    /// The connector library, relative to the suite file; `conform LIBRARY` wins.
     #[serde(default)]
     pub plugin: Option<PathBuf>,
-    /// The connector configuration.
+    /// The connector configuration that works: every check opens the connector with it.
     #[serde(default)]
     pub config: Option<Value>,
     /// Or a file holding it, relative to the suite file.
     #[serde(default)]
     pub config_file: Option<PathBuf>,
-    /// Start the embedded Atlassian simulator and use its configuration (with `config` as a patch).
+    /// Start the embedded Atlassian simulator and use its configuration (with `config` as a
+    /// patch); enables the `resilience.*` and `completeness.*` checks, which inject faults.
+    /// Only for the Atlassian plugin.
     #[serde(default)]
     pub simulator: bool,
     /// The organization the simulator models (`modern` or `legacy`); `conform --org` wins.
@@ -34,16 +37,20 @@ pub struct Suite {
     /// The prefix of every object the suite creates.
     #[serde(default = "default_prefix")]
     pub prefix: String,
-    /// Sample objects per class.
+    /// Sample objects per class, by class name: enable `lifecycle.<class>.*`, `search.<class>.*`
+    /// and (with `members`) `membership.*`. A class whose manifest declares `create` but has no
+    /// sample fails those checks unless `conform --lenient`.
     #[serde(default)]
     pub classes: BTreeMap<String, ClassSamples>,
-    /// Configurations that must fail, and how.
+    /// Configurations that must fail, and how: `boundary.invalid_configs_rejected`.
     #[serde(default)]
     pub bad_configs: Vec<BadConfig>,
-    /// A config patch that makes every operation take seconds (for timeout checks).
+    /// A config patch that makes every operation take seconds: `boundary.timeout_honoured`
+    /// and `boundary.cancellation_honoured`.
     #[serde(default)]
     pub slow_config: Option<Value>,
-    /// A config patch that points at an endpoint where nothing listens.
+    /// A config patch that points at an endpoint where nothing listens:
+    /// `resilience.dead_endpoint_fails_fast`.
     #[serde(default)]
     pub dead_config: Option<Value>,
     /// A config patch used to delete what the suite created (e.g. hard delete).
@@ -56,7 +63,7 @@ fn default_prefix() -> String {
 }
 
 /// Sample data of one class. Strings may use `{prefix}`, `{n}` and `{name}`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClassSamples {
     /// The name template, e.g. `{prefix}{n}@example.com`.
@@ -79,7 +86,8 @@ pub struct ClassSamples {
 }
 
 /// An attribute and values for it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AttributeValues {
     /// The attribute.
     pub attribute: String,
@@ -88,7 +96,8 @@ pub struct AttributeValues {
 }
 
 /// An attribute and one value.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AttributeValue {
     /// The attribute.
     pub attribute: String,
@@ -97,7 +106,8 @@ pub struct AttributeValue {
 }
 
 /// How a group class holds its members.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Membership {
     /// The group attribute with member uids.
     pub attribute: String,
@@ -109,7 +119,7 @@ pub struct Membership {
 }
 
 /// A configuration that must fail.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BadConfig {
     /// What is wrong, for the report.
@@ -128,6 +138,11 @@ pub struct BadConfig {
 }
 
 impl Suite {
+    /// The JSON Schema of a suite file (draft 2020-12).
+    pub fn json_schema() -> serde_json::Value {
+        serde_json::to_value(schemars::schema_for!(Suite)).unwrap_or_default()
+    }
+
     /// A suite from its JSON text; relative paths in it resolve against `dir`, the suite file's
     /// folder. Unknown keys are refused by name.
     pub fn parse(text: &str, dir: Option<&Path>) -> Result<Suite, String> {

@@ -15,7 +15,18 @@ pub const JIRA: &str = "jira-software";
 pub const CONFLUENCE: &str = "confluence";
 
 /// Which organization the simulator models.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum OrgProfile {
     /// Today's organization: admin rights are roles with no group; default and product-admin

@@ -11,7 +11,17 @@ use super::store::Store;
 /// How Jira answers a membership write that changes nothing (adding a member, removing a
 /// non-member): Atlassian documents no answer; Jira Server said 400 "… is already a member",
 /// a public Terraform provider expects 409, and a no-op success is as plausible.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum NoOpAnswer {
     /// 400 with Jira Server's words.
@@ -24,7 +34,7 @@ pub enum NoOpAnswer {
 }
 
 /// Behaviours the sources leave open, as switches.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Switches {
     /// The status of a site write to a group synced from the identity provider (400 by default).
@@ -51,7 +61,17 @@ pub struct Switches {
 }
 
 /// What SCIM does with a change of userName.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum UserNameChange {
     /// Applies it.

@@ -445,3 +445,56 @@ fn objects_title(all: &Path, uid: &Value) -> Value {
         .map(|o| o["attributes"]["title"].clone())
         .unwrap_or(Value::Null)
 }
+
+#[test]
+fn a_suite_that_says_nothing_fails_unless_lenient_and_the_builtin_suite_fits_only_atlassian() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = config_file(
+        dir.path(),
+        "bare-suite",
+        json!({"config": {"tenant": "t", "api_token": TOKEN}}),
+    );
+    let lib = memory_connector();
+    let lib = lib.to_string_lossy();
+    let strict = run(&["conform", &lib, "--suite", &suite]);
+    assert_eq!(strict.status.code(), Some(1), "{}", text(&strict.stdout));
+    assert!(
+        text(&strict.stdout).contains(
+            "declared `create`, `get` for class `user`, but the suite has no `classes.user` sample"
+        ),
+        "{}",
+        text(&strict.stdout)
+    );
+    let lenient = run(&["conform", &lib, "--suite", &suite, "--lenient"]);
+    assert_eq!(lenient.status.code(), Some(0), "{}", text(&lenient.stdout));
+    let builtin = run(&["conform", &lib]);
+    assert_eq!(builtin.status.code(), Some(2));
+    assert!(
+        text(&builtin.stderr).contains("no --suite was given"),
+        "{}",
+        text(&builtin.stderr)
+    );
+}
+
+#[test]
+fn the_suite_schema_refuses_unknown_keys_and_the_crate_docs_name_every_key() {
+    let out = run(&["suite", "--schema"]);
+    assert!(out.status.success());
+    let schema: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let docs = include_str!("../../../connector-api/src/lib.rs");
+    for key in schema["properties"].as_object().expect("properties").keys() {
+        assert!(
+            docs.contains(&format!("`{key}`")),
+            "the crate docs do not name `{key}`"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let typo = config_file(
+        dir.path(),
+        "typo-suite",
+        json!({"config": {}, "clases": {}}),
+    );
+    let checked = run(&["suite", &typo]);
+    assert_eq!(checked.status.code(), Some(2));
+    assert!(text(&checked.stderr).contains("unknown field `clases`"));
+}

@@ -30,6 +30,7 @@ fn run_on(
         only: None,
         format: Format::Table,
         out: None,
+        lenient: false,
         isolate: false,
         progress: None,
     })
