@@ -278,6 +278,7 @@ impl Http {
                 request.url.origin().ascii_serialization()
             )));
         }
+        let endpoint = request.endpoint(api);
         let mut attempt = 0u32;
         let mut maybe_applied = false;
         loop {
@@ -286,7 +287,6 @@ impl Http {
             if remaining.is_zero() {
                 return Err(self.deadline_error(api, &request, maybe_applied));
             }
-            let endpoint = request.endpoint(api);
             let permit = api.governor.acquire(&endpoint).await;
             if let Some(scope) = permit.paced_by {
                 call_log::log(LogLevel::Debug, || {
