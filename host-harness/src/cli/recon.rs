@@ -130,6 +130,13 @@ pub fn partial_path(out: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// Whether `out` is written through `<out>.partial`: a new or regular file is; a device or
+/// pipe (`/dev/null`, `/dev/stdout`) is written in place, since renaming onto it would
+/// replace the device with a file (as root, `/dev/null` for every process after).
+fn staged(out: &Path) -> bool {
+    std::fs::metadata(out).map_or(true, |m| m.is_file())
+}
+
 /// Streams every object of the class to `out` (or stdout). A file is written as
 /// `<out>.partial` and renamed to `out` only once the read is complete; a failed or
 /// interrupted read leaves the `.partial` file and says so.
@@ -139,8 +146,12 @@ pub fn reconcile(args: &ReconArgs) -> Result<ReconSummary, CliError> {
     let client = library.open(&config)?;
     crate::no_dumps::wipe_secrets(&mut config, &library.manifest().config_schema);
     let mut expected = args.expected.as_deref().map(Expected::read).transpose()?;
-    let partial = args.out.as_deref().map(partial_path);
-    let sink: Box<dyn Write + Send> = match &partial {
+    let partial = args
+        .out
+        .as_deref()
+        .filter(|out| staged(out))
+        .map(partial_path);
+    let sink: Box<dyn Write + Send> = match partial.as_deref().or(args.out.as_deref()) {
         Some(path) => Box::new(
             std::fs::File::create(path)
                 .map_err(|e| CliError::Usage(format!("{}: cannot write: {e}", path.display())))?,

@@ -133,3 +133,41 @@ fn sigint_and_sigterm_end_a_read_with_a_summary() {
     }
     let _ = std::fs::remove_file(&config);
 }
+
+/// `--out /dev/null` once replaced the device with a regular file (as root, for the whole
+/// machine): a pipe or device is written in place, never renamed onto. A FIFO stands in for
+/// the device, so the test cannot break the machine it runs on.
+#[test]
+#[cfg(unix)]
+fn a_device_or_pipe_as_out_is_written_in_place_and_stays_what_it_was() {
+    use std::io::Read;
+    use std::os::unix::fs::FileTypeExt;
+    let s = Sim::with(SimConfig {
+        users: 20,
+        ..crate::common::legacy()
+    });
+    let config = config(&s, "fifo", json!({}));
+    let fifo = scratch("fifo");
+    let _ = std::fs::remove_file(&fifo);
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            std::fs::File::open(fifo)
+                .and_then(|mut f| f.read_to_string(&mut text))
+                .map(|_| text)
+        })
+    };
+    let done = recon(&config, &fifo).output().unwrap();
+    assert!(done.status.success(), "{}", text(&done));
+    let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+    assert!(kind.is_fifo(), "--out replaced the pipe with {kind:?}");
+    assert!(!host_harness::cli::recon::partial_path(&fifo).exists());
+    let read = reader.join().unwrap().unwrap();
+    assert_eq!(read.lines().count(), 20, "every object through the pipe");
+    for path in [&fifo, &config] {
+        let _ = std::fs::remove_file(path);
+    }
+}
