@@ -19,9 +19,9 @@ use crate::clients::Clients;
 use crate::config::AtlassianConfig;
 use crate::groups::{GROUP, Groups};
 use crate::product_access::ProductAccess;
-use crate::runtime::{self, Effect};
 use crate::settings::Settings;
 use crate::users::{USER, Users};
+use connector_api::rt::{self, Effect};
 
 /// The Atlassian Cloud connector, one per configuration; it keeps no secret but in its clients.
 #[derive(Debug)]
@@ -55,11 +55,12 @@ impl AtlassianConnector {
     fn call<T>(
         &self,
         ctx: &Context<'_>,
-        effect: runtime::Effect,
+        effect: Effect,
         work: impl AsyncFnOnce(Instant) -> Result<T>,
     ) -> Result<T> {
-        let deadline = runtime::deadline(ctx, self.settings.deadline);
-        runtime::run(ctx, deadline, effect, work(deadline)).map_err(|e| self.clients.clean_error(e))
+        let deadline = rt::deadline(ctx, self.settings.deadline);
+        rt::block_on_until(ctx, deadline, effect, work(deadline))
+            .map_err(|e| self.clients.clean_error(e))
     }
 }
 

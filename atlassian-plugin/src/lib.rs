@@ -15,9 +15,8 @@
 //!   before it is cut; the SDK redacts again at the boundary).
 //! - `search`: the one verified paged read; `listing`: objects, filters and the host's sink.
 //! - `mapping`: connector objects to and from SCIM; `schema`: the classes and attributes.
-//! - `runtime`: the plugin's tokio; `call_log`: log lines from the call's tasks to the host.
+//! - The runtime, each call's deadline and its log come from the SDK's [`connector_api::rt`].
 
-mod call_log;
 mod clients;
 pub mod config;
 mod connector;
@@ -28,7 +27,6 @@ mod listing;
 mod mapping;
 mod product_access;
 mod propagation;
-mod runtime;
 mod schema;
 mod scim;
 mod search;

@@ -566,3 +566,82 @@ impl Connector for MemoryConnector {
 }
 
 connector_api::export_connector!(MemoryConnector);
+
+/// The connector called in-process through the SDK's test kit, as a host calls the library.
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use connector_api::ops::{OpCreate, OpSearch, OpTest};
+    use connector_api::testing::ConnectorTest;
+    use connector_api::{ErrorKind, LogLevel};
+    use serde_json::json;
+
+    use super::MemoryConnector;
+
+    fn open(config: serde_json::Value) -> ConnectorTest<MemoryConnector> {
+        ConnectorTest::open(&config).unwrap()
+    }
+
+    #[test]
+    fn a_blank_token_is_refused_naming_the_field() {
+        let error =
+            ConnectorTest::<MemoryConnector>::open(&json!({"tenant": "t", "api_token": " "}))
+                .unwrap_err();
+        assert_eq!(error.kind, ErrorKind::InvalidConfiguration);
+        assert!(error.message.contains("api_token"), "{}", error.message);
+    }
+
+    #[test]
+    fn a_create_is_logged_and_a_second_one_answers_the_existing_uid() {
+        let test = open(json!({"tenant": "t", "api_token": "k"})).log_level(LogLevel::Debug);
+        let created = test.call(OpCreate::new("user", "ada").attr("email", "ada@t.example"));
+        let uid = created.result.unwrap().uid;
+        assert!(
+            created
+                .logs
+                .iter()
+                .any(|(level, line)| *level == LogLevel::Debug && line.contains(uid.as_str()))
+        );
+        let again = test.run(OpCreate::new("user", "ada")).unwrap_err();
+        assert_eq!(again.kind, ErrorKind::AlreadyExists);
+        assert_eq!(again.existing_uid(), Some(uid.as_str()));
+    }
+
+    #[test]
+    fn a_search_streams_every_page_and_stops_when_the_host_has_enough() {
+        let config =
+            json!({"tenant": "t", "api_token": "k", "seed_users": 250, "page_size_max": 100});
+        let all = open(config.clone()).call(OpSearch::new("user"));
+        let reply = all.result.unwrap();
+        assert!(reply.complete);
+        assert_eq!((reply.count, all.objects.len()), (250, 250));
+        let some = open(config).stop_after(100).call(OpSearch::new("user"));
+        assert!(
+            !some.result.unwrap().complete,
+            "a stopped search is never complete"
+        );
+        assert_eq!(some.objects.len(), 100);
+    }
+
+    #[test]
+    fn a_slow_call_honours_the_deadline_and_the_hosts_cancel() {
+        let slow = json!({"tenant": "t", "api_token": "k", "simulated_latency_ms": 60_000});
+        let timed = open(slow.clone()).timeout(Duration::from_millis(50));
+        assert_eq!(
+            timed.run(OpTest::new()).unwrap_err().kind,
+            ErrorKind::Timeout
+        );
+        let cancelled = open(slow);
+        let canceller = cancelled.canceller();
+        let cancelling = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            canceller.cancel();
+        });
+        assert_eq!(
+            cancelled.run(OpTest::new()).unwrap_err().kind,
+            ErrorKind::Cancelled
+        );
+        cancelling.join().unwrap();
+    }
+}

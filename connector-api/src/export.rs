@@ -157,7 +157,7 @@ fn redactor_of<C: Connector>(config_json: &str) -> Redactor {
 }
 
 /// `error` as it may leave the library: every secret, encoding and fragment removed.
-fn clean_error(redactor: &Redactor, mut error: ConnectorError) -> ConnectorError {
+pub(crate) fn clean_error(redactor: &Redactor, mut error: ConnectorError) -> ConnectorError {
     error.message = redactor.clean(&error.message).into_owned();
     redactor.value(&mut error.details);
     error

@@ -21,7 +21,9 @@
     doc = "- With feature `host`: `host::PluginLibrary` to load libraries and \
            `host::ConnectorClient` to call them, typed, from many threads."
 )]
-//!
+//! - With feature `tokio`: `rt`, the async kit (the connector's own runtime, each call under its
+//!   deadline, cancellation and log). With feature `testing`: `testing`, the test kit
+//!   (`ConnectorTest` calls a connector in-process exactly as a host calls the built library).
 //!
 //! # Writing a connector
 //!
@@ -50,7 +52,14 @@
 //!
 //! 4. Export it: `connector_api::export_connector!(MyConnector);` at the crate root.
 //!
-//! 5. Check it: `host-harness inspect target/debug/libmy_connector.so` prints what a host sees;
+//! 5. Test it in-process: with `connector-api = { version = "0.1", features = ["testing"] }`
+//!    under `[dev-dependencies]`, `testing::ConnectorTest::<MyConnector>::open(&config)` opens
+//!    it as the library's `open` does, and each `call(op)` goes through the same envelope,
+//!    panic guard and redaction as a host's call, answering the reply with the objects, totals
+//!    and log lines the call sent. `timeout`, `log_level`, `stop_after` and `canceller` set what
+//!    the host asks. The memory example's tests show each.
+//!
+//! 6. Check the built library: `host-harness inspect target/debug/libmy_connector.so` prints what a host sees;
 //!    `host-harness conform target/debug/libmy_connector.so --suite my-suite.json` runs the
 //!    conformance suite against it. (`host-harness` is this workspace's harness: `cargo install
 //!    --path host-harness`, or `cargo build --release -p host-harness`.) The suite file is JSON;
@@ -91,11 +100,11 @@
 //! - **Be thread-safe.** One instance serves many host threads at once.
 //! - **Keep secrets secret.** Never put a credential in a message, a detail, or a log line
 //!   ([`Context::log`] goes to the host's log).
-//! - **Keep async inside.** If you use tokio, own one runtime in a `OnceLock` and `block_on` it
-//!   per call; a runtime handle or a future must never cross to the host. The [`Context`] is
-//!   borrowed for the call: tasks you spawn cannot hold it, so send their log lines over a
-//!   channel that the calling thread drains into [`Context::log`] (as the Atlassian plugin's
-//!   `call_log` module does).
+//! - **Keep async inside.** A runtime handle or a future must never cross to the host, and
+//!   the [`Context`] is lent for the call only. With feature `tokio`, `connector_api::rt` does
+//!   this for you: the connector's own runtime, `rt::block_on(ctx, effect, future)` under the
+//!   call's deadline and cancellation, `rt::spawn` and a lazy `rt::log` whose lines reach the
+//!   host from any of the call's tasks.
 //! - **Log what an admin needs to troubleshoot.** Each request at `Debug` with its status and
 //!   time, each retry and each request given up at `Info`; the host filters by level. A failure
 //!   is the error you return, so do not log it as a warning too.
@@ -271,6 +280,10 @@ mod secret;
 
 #[cfg(feature = "host")]
 pub mod host;
+#[cfg(feature = "tokio")]
+pub mod rt;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use author::{Connector, Context, LogLevel, ObjectSink};
 pub use capability::{Capabilities, ClassCapabilities, Manifest};

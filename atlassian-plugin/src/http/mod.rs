@@ -25,9 +25,9 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use url::Url;
 
-use crate::call_log;
 use crate::credentials::Credential;
 use connector_api::redact::Redactor;
+use connector_api::rt;
 use governor::{Governor, Scope};
 use retry::{RetryPolicy, retryable_status, server_wait};
 
@@ -289,7 +289,7 @@ impl Http {
             }
             let permit = api.governor.acquire(&endpoint).await;
             if let Some(scope) = permit.paced_by {
-                call_log::log(LogLevel::Debug, || {
+                rt::log(LogLevel::Debug, || {
                     let whose = match scope {
                         Scope::Endpoint => "its endpoint's",
                         Scope::Credential => "the credential's",
@@ -311,7 +311,7 @@ impl Http {
                 Ok(reply) if reply.status.as_u16() == 429 => {
                     let scope = Scope::of(&reply.headers);
                     if let Some(pace) = api.governor.on_throttle(&endpoint, scope) {
-                        call_log::log(LogLevel::Info, || match scope {
+                        rt::log(LogLevel::Info, || match scope {
                             Scope::Endpoint => format!(
                                 "{} answered 429 for {endpoint} only: pacing that endpoint at {pace:.1} requests/s",
                                 api.name
@@ -345,7 +345,7 @@ impl Http {
             let out_of_time = Instant::now() + wait >= deadline;
             if out_of_budget || out_of_time {
                 // Info, not a warning: the caller gets the error; this line explains it.
-                call_log::log(LogLevel::Info, || {
+                rt::log(LogLevel::Info, || {
                     format!(
                         "{}: giving up after {} attempts, {}",
                         request.label(api),
@@ -365,7 +365,7 @@ impl Http {
                     Err(failure) => Err(failure.to_error(api, &request, &self.redactor)),
                 };
             }
-            call_log::log(LogLevel::Info, || {
+            rt::log(LogLevel::Info, || {
                 format!(
                     "{}: retry {} of {} in {} ms",
                     request.label(api),
@@ -394,7 +394,7 @@ impl Http {
         };
         // Debug whatever the status: a 404 or 409 is often the answer sought (is it there? is
         // it taken?), a 429 or 503 is retried; the caller reports what is an error.
-        call_log::log(LogLevel::Debug, || {
+        rt::log(LogLevel::Debug, || {
             let result = match outcome {
                 Ok(reply) if reply.status.is_success() => reply.status.to_string(),
                 Ok(reply) => {

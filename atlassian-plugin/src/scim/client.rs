@@ -290,7 +290,7 @@ impl ScimClient {
             (Err(refused), Some(strict)) if refused.is(&[400]) => {
                 let retried = self.patch(r, id, &strict, deadline).await?;
                 if retried.is_ok() {
-                    crate::call_log::log(connector_api::LogLevel::Info, || {
+                    connector_api::rt::log(connector_api::LogLevel::Info, || {
                         format!(
                             "SCIM refused a PATCH form ({}) and took its strict RFC 7644 equivalent: using that form from now on",
                             server_detail(&refused.body)

@@ -15,7 +15,8 @@
 //! - **Bounded by what arrived, not by what is claimed.** Nothing is sized by a total; a total
 //!   beyond [`MAX_TOTAL`] is an error; a run of empty pages before the total is an error after
 //!   [`MAX_STALLS`]; a page that shares nothing with the previous one is bridged by reading back
-//!   (at most [`MAX_READS_BACK`] pages) or the scan fails.
+//!   (at most [`MAX_READS_BACK`] pages), each page read back proven to reach the one after it,
+//!   or the scan fails.
 //! - **Complete means reconciled**: the scan ends at the last page (its total reached, or
 //!   `isLast`), having read at least as many distinct objects as the smallest total announced.
 //!
@@ -31,8 +32,6 @@ use connector_api::{ConnectorError, ConnectorObject, ErrorKind, Result};
 use futures_util::future::BoxFuture;
 use serde_json::json;
 use tokio_util::task::AbortOnDropHandle;
-
-use crate::call_log;
 
 /// The largest total a listing may announce; more is refused as implausible, never allocated.
 pub(crate) const MAX_TOTAL: u64 = 1_000_000_000;
@@ -176,7 +175,7 @@ impl<T: Keyed + Send + 'static> Scan<T> {
     }
 
     fn fetch(&self, start: u64) -> AbortOnDropHandle<Result<Page<T>>> {
-        AbortOnDropHandle::new(call_log::spawn((self.reader)(start, self.count)))
+        AbortOnDropHandle::new(connector_api::rt::spawn((self.reader)(start, self.count)))
     }
 
     /// Reads every page, delivering each object once; see the module docs for the rules.
@@ -223,7 +222,9 @@ impl<T: Keyed + Send + 'static> Scan<T> {
             let n = page.items.len() as u64;
             let at_end = self.at_end(start, n, &page, &progress)?;
             if let Some(prev) = &previous {
-                page.items = self.place(start, page.items, prev, &progress).await?;
+                page.items = self
+                    .place(start, page.items, page.total, prev, &progress)
+                    .await?;
             }
             // The page's own objects come last, after any bridged in front of them.
             let own = page.items.len() - n as usize;
@@ -347,6 +348,7 @@ impl<T: Keyed + Send + 'static> Scan<T> {
         &self,
         start: u64,
         items: Vec<T>,
+        total: Option<u64>,
         prev: &Previous,
         progress: &Progress,
     ) -> Result<Vec<T>> {
@@ -385,28 +387,59 @@ impl<T: Keyed + Send + 'static> Scan<T> {
         {
             return Ok(items);
         }
-        self.bridge(start, items, prev, progress).await
+        self.bridge(start, items, total, prev, progress).await
     }
 
     /// A page that shares nothing with the previous one was shifted past some objects (more
-    /// deletions earlier in the listing than the overlap absorbs): the pages before it are read
-    /// again, back to one that shares an object with the previous page.
+    /// deletions earlier in the listing than the overlap absorbs, or pages fetched ahead and
+    /// answered out of order around inserts): the pages before it are read again, back to one
+    /// that shares an object with the previous page. Each page read back must reach the one
+    /// after it, so it is placed to end where that one's first object is now: where it was,
+    /// moved on by as many objects as the total grew since (inserts anywhere move it by at
+    /// most that). A page that still misses it is read again once placed on the newer total;
+    /// after that what lies between is unknown, and the scan fails rather than skip it.
     async fn bridge(
         &self,
         start: u64,
         items: Vec<T>,
+        total: Option<u64>,
         prev: &Previous,
         progress: &Progress,
     ) -> Result<Vec<T>> {
         let connects = |i: &T| prev.keys.contains(&key_hash(i.key()));
+        let count = u64::from(self.count.max(1));
         let mut after_previous = items;
-        let mut at = start;
+        // Where the first object of `after_previous` was read, and the total then.
+        let (mut head_at, mut head_total) = (start, total);
+        let mut latest_total = total;
+        let mut missed = 0;
         for _ in 0..MAX_READS_BACK {
-            if at == 1 {
+            let Some(head) = after_previous.first().map(|i| key_hash(i.key())) else {
+                break;
+            };
+            if head_at == 1 && missed == 0 {
                 break;
             }
-            at = at.saturating_sub(u64::from(self.count)).max(1);
-            let mut earlier = (self.reader)(at, self.count).await?.items;
+            let grown = match (latest_total, head_total) {
+                (Some(now), Some(then)) => now.saturating_sub(then),
+                _ => 0,
+            };
+            let at = (head_at + grown + 1).saturating_sub(count).max(1);
+            let page = (self.reader)(at, self.count).await?;
+            latest_total = page.total.or(latest_total);
+            let mut earlier = page.items;
+            let Some(joins) = earlier.iter().position(|i| key_hash(i.key()) == head) else {
+                missed += 1;
+                if missed < 2 {
+                    continue;
+                }
+                let why = format!(
+                    "the listing changed faster than it could be read in order: the page read back at startIndex {at} to bridge a shift does not reach the objects after it"
+                );
+                return Err(self.inconsistent(why, start, progress));
+            };
+            missed = 0;
+            earlier.truncate(joins);
             let last_seen = earlier.iter().rposition(connects);
             if let Some(i) = last_seen {
                 earlier.drain(..=i);
@@ -416,6 +449,7 @@ impl<T: Keyed + Send + 'static> Scan<T> {
             if last_seen.is_some() {
                 return Ok(after_previous);
             }
+            (head_at, head_total) = (at, page.total);
         }
         let why = "the listing changed faster than it could be read in order: more objects were deleted during the read than the connector could bridge".to_owned();
         Err(self.inconsistent(why, start, progress))

@@ -264,3 +264,65 @@ async fn a_last_page_flag_against_the_total_is_an_error() {
     .unwrap_err();
     assert!(err.message.contains("says it is the last"), "{err}");
 }
+
+/// Pages fetched ahead are answered in any order: here a later page before an earlier one, with
+/// objects inserted behind both in between, so that the earlier page, shifted, no longer
+/// reaches the later one. Objects between them were in neither page as answered.
+fn out_of_order_reader(inserted_per_read: usize) -> PageReader<String> {
+    let live = Arc::new(Mutex::new(ids(0..400)));
+    Arc::new(move |start, count| {
+        let live = Arc::clone(&live);
+        Box::pin(async move {
+            // The earlier the page, the later it is answered.
+            tokio::time::sleep(std::time::Duration::from_millis(
+                1_000u64.saturating_sub(start),
+            ))
+            .await;
+            let mut live = live.lock().unwrap();
+            let from = (start as usize - 1).min(live.len());
+            let to = (from + count as usize).min(live.len());
+            let items = live[from..to].to_vec();
+            let total = live.len() as u64;
+            // Anywhere, as Jira lists members in the order of their random account ids.
+            for i in 0..inserted_per_read {
+                let at = (start as usize * 7919 + i * 104_729) % (live.len() + 1);
+                live.insert(at, format!("new{start:04}-{i}"));
+            }
+            Ok(Page {
+                items,
+                total: Some(total),
+                start_index: None,
+                is_last: None,
+            })
+        })
+    })
+}
+
+#[tokio::test(start_paused = true)]
+async fn pages_answered_out_of_order_around_inserts_never_hide_existing_objects() {
+    for inserted in [0, 1, 2, 3, 5, 8, 13, 30] {
+        let mut got = Got::default();
+        let scan = Scan {
+            reader: out_of_order_reader(inserted),
+            count: 50,
+            concurrency: 4,
+            what: "test listing".into(),
+        };
+        match scan.run(&mut got).await {
+            Ok(_) => {
+                let got: HashSet<&String> = got.items.iter().collect();
+                let missing: Vec<String> = ids(0..400)
+                    .into_iter()
+                    .filter(|i| !got.contains(i))
+                    .collect();
+                assert!(
+                    missing.is_empty(),
+                    "{inserted} per read: complete, yet missing {missing:?}"
+                );
+            }
+            // A listing that grows faster than it is read may be refused, typed.
+            Err(e) if inserted > 3 => assert_eq!(e.kind, ErrorKind::ConnectionFailed, "{e}"),
+            Err(e) => panic!("{inserted} per read: a little churn is bridged, not failed: {e}"),
+        }
+    }
+}

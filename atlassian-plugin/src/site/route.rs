@@ -16,12 +16,12 @@ use serde::Deserialize;
 use tokio::sync::OnceCell;
 use url::Url;
 
-use crate::call_log;
 use crate::config::SiteApi;
 use crate::credentials::Credential;
 use crate::http::governor::Governor;
 use crate::http::{Api, Auth, Endpoint, Http, Request};
 use crate::settings::Settings;
+use connector_api::rt;
 
 /// Which way the site APIs are reached.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,7 +148,7 @@ impl SiteRoute {
                 };
                 let gateway = self.at_gateway(cloud_id);
                 if accepted(&gateway.jira, deadline).await? == Some(true) {
-                    call_log::log(LogLevel::Info, || {
+                    rt::log(LogLevel::Info, || {
                         format!(
                             "the Site URL refuses the token and {} accepts it (a scoped token): using the gateway",
                             gateway.via
