@@ -64,6 +64,36 @@ impl ClassCapabilities {
         }
     }
 
+    /// Sets `create`.
+    pub fn with_create(mut self, create: bool) -> Self {
+        self.create = create;
+        self
+    }
+
+    /// Sets `get`.
+    pub fn with_get(mut self, get: bool) -> Self {
+        self.get = get;
+        self
+    }
+
+    /// Sets `update` (attributes).
+    pub fn with_update(mut self, update: bool) -> Self {
+        self.update = update;
+        self
+    }
+
+    /// Sets `delete`.
+    pub fn with_delete(mut self, delete: bool) -> Self {
+        self.delete = delete;
+        self
+    }
+
+    /// Sets `search`.
+    pub fn with_search(mut self, search: bool) -> Self {
+        self.search = search;
+        self
+    }
+
     /// Sets `rename`.
     pub fn with_rename(mut self, rename: bool) -> Self {
         self.rename = rename;

@@ -112,128 +112,13 @@
 //!
 //! # A complete connector
 //!
-//! This one keeps users in memory; `examples/memory_connector.rs` is a fuller version with
-//! groups and memberships that passes the whole conformance suite.
+//! `examples/minimal.rs`, whole: users in memory, every operation, and a unit test with the
+//! test kit. It passes the conformance suite with `examples/minimal.conformance.json`, and it
+//! is what `host-harness new` generates. `examples/memory_connector.rs` is a fuller version,
+//! with groups, memberships, a schema, a test of the connection and simulated latency.
 //!
 //! ```
-//! use std::collections::BTreeMap;
-//! use std::ops::ControlFlow;
-//! use std::sync::Mutex;
-//!
-//! use connector_api::ops::*;
-//! use connector_api::*;
-//! use serde::Deserialize;
-//!
-//! /// The configuration IDHub's admin fills in.
-//! #[derive(Deserialize, schemars::JsonSchema)]
-//! #[serde(deny_unknown_fields)]
-//! pub struct Config {
-//!     /// Where the directory lives (a label, for this example).
-//!     pub directory: String,
-//!     /// The key that opens it.
-//!     pub api_key: Secret,
-//! }
-//!
-//! pub struct Users {
-//!     users: Mutex<BTreeMap<String, ConnectorObject>>,
-//! }
-//!
-//! impl Connector for Users {
-//!     type Config = Config;
-//!
-//!     fn manifest() -> Manifest {
-//!         Manifest::new("users-example", env!("CARGO_PKG_VERSION"))
-//!             .vendor("Example Corp")
-//!             .description("Keeps users in memory.")
-//!             .class("user", ClassCapabilities::all().with_rename(false))
-//!     }
-//!
-//!     fn validate(config: &Config) -> Result<()> {
-//!         let mut problems = ConfigProblems::default();
-//!         problems.check(!config.directory.is_empty(), "directory", "must not be empty");
-//!         problems.check(!config.api_key.is_blank(), "api_key", "must not be empty");
-//!         problems.into_result()
-//!     }
-//!
-//!     fn open(_config: Config) -> Result<Self> {
-//!         Ok(Users { users: Mutex::new(BTreeMap::new()) })
-//!     }
-//!
-//!     fn create(&self, _ctx: &Context<'_>, op: OpCreate) -> Result<RpCreate> {
-//!         let mut users = self.users.lock().unwrap();
-//!         if let Some(existing) = users.values().find(|u| u.name == op.name) {
-//!             return Err(ConnectorError::already_exists(
-//!                 format!("user `{}` exists", op.name),
-//!                 Some(existing.uid.as_str()),
-//!             ));
-//!         }
-//!         let uid = format!("u{}", users.len() + 1);
-//!         let mut user = ConnectorObject::new(uid.as_str(), op.name.as_str())
-//!             .with_enabled(op.enabled.unwrap_or(true));
-//!         user.attributes = op.attributes;
-//!         users.insert(uid.clone(), user);
-//!         Ok(RpCreate::created(uid))
-//!     }
-//!
-//!     fn get(&self, _ctx: &Context<'_>, op: OpGet) -> Result<RpGet> {
-//!         let users = self.users.lock().unwrap();
-//!         let user = users.get(op.uid.as_str())
-//!             .ok_or_else(|| ConnectorError::unknown_uid("user", op.uid.as_str()))?;
-//!         Ok(RpGet::new(user.clone()))
-//!     }
-//!
-//!     fn update(&self, _ctx: &Context<'_>, op: OpUpdate) -> Result<RpUpdate> {
-//!         let mut users = self.users.lock().unwrap();
-//!         let user = users.get_mut(op.uid.as_str())
-//!             .ok_or_else(|| ConnectorError::unknown_uid("user", op.uid.as_str()))?;
-//!         if let Some(enabled) = op.enabled {
-//!             user.enabled = Some(enabled);
-//!         }
-//!         for delta in &op.deltas {
-//!             match delta.apply_to(user.attributes.get(&delta.attribute), false) {
-//!                 Some(value) => user.attributes.insert(delta.attribute.clone(), value),
-//!                 None => user.attributes.remove(&delta.attribute),
-//!             };
-//!         }
-//!         Ok(RpUpdate::new(op.uid))
-//!     }
-//!
-//!     fn delete(&self, _ctx: &Context<'_>, op: OpDelete) -> Result<RpDelete> {
-//!         self.users.lock().unwrap().remove(op.uid.as_str())
-//!             .map(|_| RpDelete::new())
-//!             .ok_or_else(|| ConnectorError::unknown_uid("user", op.uid.as_str()))
-//!     }
-//!
-//!     fn search(&self, ctx: &Context<'_>, op: OpSearch, sink: &mut dyn ObjectSink)
-//!         -> Result<RpSearch>
-//!     {
-//!         let matching: Vec<ConnectorObject> = self.users.lock().unwrap().values()
-//!             .filter(|u| op.filter.as_ref().is_none_or(|f| f.matches(u)))
-//!             .cloned()
-//!             .collect();
-//!         let page = op.page_size.unwrap_or(100).max(1) as usize;
-//!         for batch in matching.chunks(page) {
-//!             ctx.check()?;
-//!             if sink.push(batch.to_vec()).is_break() {
-//!                 return Ok(RpSearch::new(0, false));
-//!             }
-//!         }
-//!         Ok(RpSearch::new(matching.len() as u64, true))
-//!     }
-//! }
-//!
-//! connector_api::export_connector!(Users);
-//! #
-//! # // The same calls a host makes through the library, made in-process:
-//! # let ctx = Context::detached();
-//! # let c = Users::open(serde_json::from_str(r#"{"directory":"d","api_key":"k"}"#).unwrap()).unwrap();
-//! # let uid = c.create(&ctx, OpCreate::new("user", "ada")).unwrap().uid;
-//! # assert_eq!(c.get(&ctx, OpGet::new("user", uid.clone())).unwrap().object.name, "ada");
-//! # let dup = c.create(&ctx, OpCreate::new("user", "ada")).unwrap_err();
-//! # assert_eq!(dup.existing_uid(), Some(uid.as_str()));
-//! # let mut found = Vec::new();
-//! # c.search(&ctx, OpSearch::new("user").filter(Filter::name("ada")), &mut found).unwrap();
-//! # assert_eq!(found.len(), 1);
+#![doc = include_str!("../examples/minimal.rs")]
 //! ```
 //!
 //! # Hosts
@@ -263,6 +148,8 @@
 //! with one method, `call(operation, json) -> json`. Everything else in this crate is JSON that
 //! crosses it, so new operations and fields are additive and never break a built library.
 #![warn(missing_docs)]
+// The complete connector of these docs is `examples/minimal.rs` whole, its unit test included.
+#![allow(clippy::test_attr_in_doctest)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
 pub mod abi;

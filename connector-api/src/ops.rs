@@ -460,7 +460,21 @@ pub struct RpSearch {
 }
 
 impl RpSearch {
-    /// A search that sent `count` objects; `complete` is false when the host stopped it.
+    /// What a connector answers after sending every match. The SDK counts what was sent (the
+    /// connector's own count, if it gives one, is replaced by the sink's).
+    pub fn completed() -> Self {
+        RpSearch::new(0, true)
+    }
+
+    /// What a connector answers when the sink said [`std::ops::ControlFlow::Break`]: the host
+    /// has read enough, and the search is not complete.
+    pub fn stopped() -> Self {
+        RpSearch::new(0, false)
+    }
+
+    /// A search that sent `count` objects; `complete` is false when the host stopped it. The
+    /// SDK replaces `count` with what its sink counted; prefer [`RpSearch::completed`] and
+    /// [`RpSearch::stopped`].
     pub fn new(count: u64, complete: bool) -> Self {
         RpSearch {
             count,

@@ -40,6 +40,7 @@ enum Command {
     Bench(cli::bench::BenchArgs),
     Probe(cli::probe::ProbeArgs),
     Suite(cli::suite::SuiteArgs),
+    New(cli::new::NewArgs),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +65,7 @@ fn run(command: Command) -> Result<(), CliError> {
         Command::Recon(args) => cli::recon::run(args),
         Command::Chaos(args) => cli::chaos::run(args),
         Command::Suite(args) => cli::suite::run(args),
+        Command::New(args) => cli::new::run(args),
         Command::Bench(args) => cli::bench::run(args),
         Command::Probe(args) => cli::probe::run(args),
     }

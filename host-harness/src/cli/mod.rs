@@ -6,6 +6,7 @@ pub mod chaos;
 pub mod check;
 pub mod conform;
 pub mod inspect;
+pub mod new;
 pub mod probe;
 pub mod recon;
 pub mod sim;

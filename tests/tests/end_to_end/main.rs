@@ -24,6 +24,7 @@ mod pacing;
 mod panics;
 mod probe;
 mod recon_integrity;
+mod scaffold;
 mod secrets;
 mod sim_faults;
 mod sim_scim;
