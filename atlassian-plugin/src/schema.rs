@@ -33,29 +33,26 @@ pub(crate) fn schema() -> Schema {
             .describe("The configured default groups (product access) the account is in; a create without it grants all of them.")
             .multi(),
     ]);
-    Schema {
-        classes: vec![
-            ClassSchema {
-                name: "user".into(),
-                uid_description: "the SCIM user id".into(),
-                name_description: "userName (unique, case-insensitive)".into(),
-                has_enabled: true,
-                attributes: user_attributes,
-            },
-            ClassSchema {
-                name: "group".into(),
-                uid_description: "the SCIM group id".into(),
-                name_description: "displayName (unique, immutable)".into(),
-                has_enabled: false,
-                attributes: vec![
-                    AttributeSchema::new(MEMBERS, AttributeType::Reference)
-                        .describe("The member users, by uid.")
-                        .referencing("user")
-                        .multi(),
-                    AttributeSchema::new(GROUP_EXTERNAL_ID, AttributeType::String)
-                        .describe("The identity provider's id of the group."),
-                ],
-            },
-        ],
-    }
+    Schema::new(vec![
+        ClassSchema::new(
+            "user",
+            "the SCIM user id",
+            "userName (unique, case-insensitive)",
+        )
+        .with_enabled()
+        .with_attributes(user_attributes),
+        ClassSchema::new(
+            "group",
+            "the SCIM group id",
+            "displayName (unique, immutable)",
+        )
+        .with_attributes(vec![
+            AttributeSchema::new(MEMBERS, AttributeType::Reference)
+                .describe("The member users, by uid.")
+                .referencing("user")
+                .multi(),
+            AttributeSchema::new(GROUP_EXTERNAL_ID, AttributeType::String)
+                .describe("The identity provider's id of the group."),
+        ]),
+    ])
 }

@@ -134,42 +134,39 @@ fn schema() -> &'static Schema {
 }
 
 fn build_schema() -> Schema {
-    Schema {
-        classes: vec![
-            ClassSchema {
-                name: USER.into(),
-                uid_description: "generated id, `u-` and eight digits".into(),
-                name_description: "login name, unique".into(),
-                has_enabled: true,
-                attributes: vec![
-                    AttributeSchema::new("email", AttributeType::String)
-                        .describe("primary email address")
-                        .required(),
-                    AttributeSchema::new("display_name", AttributeType::String),
-                    AttributeSchema::new("title", AttributeType::String),
-                    AttributeSchema::new("phone_numbers", AttributeType::String).multi(),
-                    AttributeSchema::new("groups", AttributeType::Reference)
-                        .describe("groups the user is a member of; change them on the group")
-                        .referencing(GROUP)
-                        .multi()
-                        .read_only(),
-                ],
-            },
-            ClassSchema {
-                name: GROUP.into(),
-                uid_description: "generated id, `g-` and eight digits".into(),
-                name_description: "display name, unique".into(),
-                has_enabled: false,
-                attributes: vec![
-                    AttributeSchema::new("description", AttributeType::String),
-                    AttributeSchema::new("members", AttributeType::Reference)
-                        .describe("uids of the member users")
-                        .referencing(USER)
-                        .multi(),
-                ],
-            },
-        ],
-    }
+    Schema::new(vec![
+        ClassSchema::new(
+            USER,
+            "generated id, `u-` and eight digits",
+            "login name, unique",
+        )
+        .with_enabled()
+        .with_attributes(vec![
+            AttributeSchema::new("email", AttributeType::String)
+                .describe("primary email address")
+                .required(),
+            AttributeSchema::new("display_name", AttributeType::String),
+            AttributeSchema::new("title", AttributeType::String),
+            AttributeSchema::new("phone_numbers", AttributeType::String).multi(),
+            AttributeSchema::new("groups", AttributeType::Reference)
+                .describe("groups the user is a member of; change them on the group")
+                .referencing(GROUP)
+                .multi()
+                .read_only(),
+        ]),
+        ClassSchema::new(
+            GROUP,
+            "generated id, `g-` and eight digits",
+            "display name, unique",
+        )
+        .with_attributes(vec![
+            AttributeSchema::new("description", AttributeType::String),
+            AttributeSchema::new("members", AttributeType::Reference)
+                .describe("uids of the member users")
+                .referencing(USER)
+                .multi(),
+        ]),
+    ])
 }
 
 impl MemoryConnector {

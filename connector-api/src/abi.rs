@@ -13,7 +13,7 @@
 //!   [`crate::ErrorKind::InvalidConfiguration`] naming the field.
 //! - `open(config)` validates the configuration and builds a connector instance.
 //! - [`ConnectorObj::call`]`(op, request, host)`: `op` names an operation (see
-//!   [`crate::ops::Operation::NAME`]); `request` is a [`crate::ops::RequestEnvelope`] and the reply
+//!   [`crate::ops::Operation::NAME`]); `request` is a [`crate::wire::RequestEnvelope`] and the reply
 //!   is the JSON of that operation's reply type. Unknown fields are ignored both ways; a new
 //!   operation is a new name, never a new method.
 //! - No panic crosses an entry point: [`crate::export_connector!`] turns one into an error of kind
@@ -70,7 +70,7 @@ pub struct AbiError {
 /// The callbacks a host lends to the plugin for the duration of one [`ConnectorObj::call`].
 #[sabi_trait]
 pub trait HostCallbacks: Sync {
-    /// Delivers one event, a JSON [`crate::ops::Event`] (a batch of search results, a total, a
+    /// Delivers one event, a JSON [`crate::wire::Event`] (a batch of search results, a total, a
     /// log line). Returns `false` when the host wants the operation to stop early.
     fn emit(&self, event_json: RStr<'_>) -> bool;
 

@@ -11,11 +11,11 @@ use crate::capability::Manifest;
 use crate::error::{ConnectorError, ErrorKind, Result};
 use crate::model::ConnectorObject;
 use crate::ops::{
-    Event, OpCreate, OpDelete, OpGet, OpSearch, OpUpdate, RpCreate, RpDelete, RpGet, RpSearch,
-    RpUpdate,
+    OpCreate, OpDelete, OpGet, OpSearch, OpUpdate, RpCreate, RpDelete, RpGet, RpSearch, RpUpdate,
 };
 use crate::report::TestReport;
 use crate::schema::Schema;
+use crate::wire::Event;
 
 /// A connector: what an author implements, once, in plain Rust.
 ///
@@ -42,21 +42,42 @@ pub trait Connector: Sized + Send + Sync + 'static {
 
     /// Offline checks beyond what deserialization already enforces: consistency between fields,
     /// URL schemes, formats. Report every problem at once with [`crate::ConfigProblems`].
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidConfiguration`], naming each field (`details.problems`).
     fn validate(config: &Self::Config) -> Result<()> {
         let _ = config;
         Ok(())
     }
 
-    /// Builds an instance from a configuration that passed [`Connector::validate`].
+    /// Builds an instance from a configuration that passed [`Connector::validate`]. Touches no
+    /// network: a target that is down must not stop a host from loading the connector.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidConfiguration`] for what only building shows (a key file that does
+    /// not parse); [`ErrorKind::Internal`] for a resource the process lacks.
     fn open(config: Self::Config) -> Result<Self>;
 
     /// Tests the connection: each credential and permission as its own named check.
+    ///
+    /// # Errors
+    ///
+    /// A failed check is a report entry, not an error. An error means the test could not run:
+    /// [`ErrorKind::Timeout`], [`ErrorKind::Cancelled`], or [`ErrorKind::Unsupported`] when
+    /// the manifest does not declare `test`.
     fn test(&self, ctx: &Context<'_>) -> Result<TestReport> {
         let _ = ctx;
         Err(ConnectorError::unsupported("test", None))
     }
 
     /// Describes the object classes and their attributes.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Unsupported`] when the manifest does not declare `schema`; the kinds of
+    /// [`ErrorKind`] for a schema read from the target.
     fn schema(&self, ctx: &Context<'_>) -> Result<Schema> {
         let _ = ctx;
         Err(ConnectorError::unsupported("schema", None))
@@ -66,6 +87,13 @@ pub trait Connector: Sized + Send + Sync + 'static {
     /// person or thing, and the manifest declares `create_adopts_existing`) or fail with
     /// [`ErrorKind::AlreadyExists`] carrying the existing uid. A retried create must never
     /// produce a second object.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::AlreadyExists`] with the uid; [`ErrorKind::InvalidAttributeValue`] naming
+    /// an attribute that is refused or unknown; [`ErrorKind::PartialSuccess`] when the object
+    /// was made but part of the request was not applied; [`ErrorKind::Timeout`] saying that
+    /// the create may have happened.
     fn create(&self, ctx: &Context<'_>, op: OpCreate) -> Result<RpCreate> {
         let _ = ctx;
         Err(ConnectorError::unsupported(
@@ -74,7 +102,12 @@ pub trait Connector: Sized + Send + Sync + 'static {
         ))
     }
 
-    /// Reads one object by uid, or fails with [`ErrorKind::UnknownUid`].
+    /// Reads one object by uid, with only `attributes_to_get` when given.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::UnknownUid`]; [`ErrorKind::InvalidAttributeValue`] for a name in
+    /// `attributes_to_get` the class does not have.
     fn get(&self, ctx: &Context<'_>, op: OpGet) -> Result<RpGet> {
         let _ = ctx;
         Err(ConnectorError::unsupported("get", Some(op.class.as_str())))
@@ -82,6 +115,12 @@ pub trait Connector: Sized + Send + Sync + 'static {
 
     /// Applies name, enabled and attribute changes. Removing an absent value succeeds; an
     /// unknown uid fails with [`ErrorKind::UnknownUid`].
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::UnknownUid`]; [`ErrorKind::InvalidAttributeValue`] naming the attribute;
+    /// [`ErrorKind::AlreadyExists`] for a rename onto a taken name; [`ErrorKind::PartialSuccess`]
+    /// saying which changes were applied.
     fn update(&self, ctx: &Context<'_>, op: OpUpdate) -> Result<RpUpdate> {
         let _ = ctx;
         Err(ConnectorError::unsupported(
@@ -92,6 +131,10 @@ pub trait Connector: Sized + Send + Sync + 'static {
 
     /// Deletes an object; an unknown uid (including a second delete) fails with
     /// [`ErrorKind::UnknownUid`].
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::UnknownUid`], also for a second delete of the same uid.
     fn delete(&self, ctx: &Context<'_>, op: OpDelete) -> Result<RpDelete> {
         let _ = ctx;
         Err(ConnectorError::unsupported(

@@ -134,6 +134,7 @@ impl ClassCapabilities {
 /// What a connector can do.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct Capabilities {
     /// `test` (test connection) works.
     pub test: bool,
@@ -153,6 +154,7 @@ impl Capabilities {
 /// Who a connector is and what it can do. Authors build it with [`Manifest::new`]; the SDK fills
 /// the config schema and the protocol versions when the library exports it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct Manifest {
     /// A stable machine name, e.g. `atlassian-cloud`.
     pub name: String,

@@ -128,6 +128,7 @@ impl fmt::Display for ErrorKind {
 
 /// The error of every connector operation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[non_exhaustive]
 pub struct ConnectorError {
     /// What went wrong.
     pub kind: ErrorKind,
@@ -241,6 +242,7 @@ impl ConnectorError {
     }
 
     /// Converts to the `#[repr(C)]` form that crosses the ABI.
+    #[doc(hidden)]
     pub fn into_abi(self) -> AbiError {
         AbiError {
             code: ErrorCode(self.kind.code()),
@@ -254,6 +256,7 @@ impl ConnectorError {
         }
     }
 
+    #[doc(hidden)]
     /// Converts from the ABI form. An unknown code (a newer peer) becomes
     /// [`ErrorKind::Internal`] with the code kept in `details.code`.
     pub fn from_abi(error: AbiError) -> Self {

@@ -26,10 +26,10 @@ use crate::author::{Connector, Context, HostLink, LogLevel, ObjectSink};
 use crate::error::{ConnectorError, ErrorKind, Result};
 use crate::model::ConnectorObject;
 use crate::ops::{
-    Event, OPERATION_NAMES, OpCreate, OpDelete, OpGet, OpSchema, OpSearch, OpTest, OpUpdate,
-    Operation, RequestEnvelope, RpSearch,
+    OpCreate, OpDelete, OpGet, OpSchema, OpSearch, OpTest, OpUpdate, Operation, RpSearch,
 };
 use crate::redact::Redactor;
+use crate::wire::{Event, OPERATION_NAMES, RequestEnvelope};
 
 /// The operation every exported connector answers with a deliberate panic inside the guard, so a
 /// host can prove that panics in this library are contained.

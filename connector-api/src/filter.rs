@@ -36,6 +36,7 @@ pub enum Filter {
 
 /// An attribute name and a value to compare it with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct AttributeValue {
     /// The attribute's schema name, or a [`special`] name.
     pub attribute: String,

@@ -85,6 +85,60 @@
 //!    `classes.user` sample"); `--lenient` makes those skips. `examples/memory_connector.conformance.json`
 //!    is a complete suite.
 //!
+//! # Errors: which kind, for network and local targets alike
+//!
+//! Hosts act on the kind (retry, ask the admin, adopt, give up), so choose it by what the
+//! admin or the host must do next, not by what failed inside. `retryable` comes from the kind
+//! (`connection_failed`, `timeout`, `rate_limited` are; the rest are not) and can be set.
+//!
+//! | kind | means | an HTTP target | a local target (file, directory, database) |
+//! |---|---|---|---|
+//! | `invalid_configuration` | the configuration cannot work; name the field ([`ConnectorError::invalid_config`]) | a URL without `https` | a relative path, a missing required field |
+//! | `invalid_credentials` | the target refused who we are | 401 | a key or password that does not open the file or database |
+//! | `permission_denied` | known, but not allowed to do this | 403 | a file or directory not readable or writable (`EACCES`) |
+//! | `connection_failed` | unreachable, or an answer that cannot be believed: say what was inconsistent | DNS, TLS, refused connection, 5xx, a page that contradicts its request | a missing directory or mount, a locked file, a file malformed at a line (`retryable: false`: retrying reads the same bytes) |
+//! | `timeout` | the deadline passed; a write may or may not have happened, say which | no answer in time | a lock not released in time |
+//! | `rate_limited` | the target asks to slow down; `details.retry_after_ms` when it says when | 429 with `Retry-After` | a quota of calls |
+//! | `already_exists` | a create of what exists; carry its uid ([`ConnectorError::already_exists`]) | 409 | a record with that key |
+//! | `unknown_uid` | no object has this uid ([`ConnectorError::unknown_uid`]); also a second delete | 404 | no record with that key |
+//! | `invalid_attribute_value` | a value refused, or an attribute the class does not have (also in `attributes_to_get`); name it ([`ConnectorError::invalid_value`]) | 400 on a field | a value the format cannot hold |
+//! | `invalid_filter` | a filter the connector cannot answer, or on an unknown attribute | | |
+//! | `unsupported` | an operation, class or option not offered ([`ConnectorError::unsupported`]) | | |
+//! | `partial_success` | part was done; say what, and what is missing ([`ConnectorError::partial_success`]) | a user created, a group grant refused | a record written, its index not |
+//! | `cancelled` | the host cancelled ([`Context::check`]) | | |
+//! | `internal` | a bug: a panic, a broken invariant (the SDK makes panics this) | | |
+//!
+//! # Small rules the contract leaves to you
+//!
+//! - **Uids** are the target's own stable ids. A target without ids gets ids the connector
+//!   makes and never reuses (the minimal example counts; a file connector may use a key
+//!   column); never the name, which renames change.
+//! - **[`AttributeDelta::apply_to`]** answers the attribute's new value, or `None` when the
+//!   change leaves no value: then clear the attribute.
+//! - **A search** sends its objects to the sink and answers [`ops::RpSearch::completed`], or
+//!   [`ops::RpSearch::stopped`] once the sink said `Break`; the SDK counts what was sent.
+//! - **A page-size cap** is declared ([`ClassCapabilities::with_page_size_max`]) when the target
+//!   has one. The manifest knows no configuration: when the cap is configurable, declare the
+//!   largest the target allows, and clamp page sizes to the configured one in `search`.
+//!
+//! # How the types grow
+//!
+//! Everything that crosses the boundary is JSON, and new fields are additive: a field the
+//! other side does not know is ignored. So every struct of this crate that carries data
+//! (requests, replies, objects, manifests, schemas, reports, errors) is `#[non_exhaustive]`:
+//! read and set its public fields, build it with its constructor and `with_*` setters. Enums
+//! a connector or host matches on and that may gain members ([`ErrorKind`],
+//! [`AttributeType`]) are `#[non_exhaustive]` too; [`Filter`], [`DeltaChange`], [`LogLevel`]
+//! and [`CheckStatus`] are closed, since a new member would change the protocol version.
+//!
+//! # Deriving with the SDK's serde and schemars
+//!
+//! The configuration derives `serde::Deserialize` and `schemars::JsonSchema`; the SDK re-exports
+//! the versions it uses as [`connector_api::serde_json`](crate::serde_json) and
+//! [`connector_api::schemars`](crate::schemars). Depend on `serde = "1"` and `schemars = "1"`
+//! yourself (the derives name those crates), or derive through the re-export with
+//! `#[schemars(crate = "connector_api::schemars")]`.
+//!
 //! # The rules every connector follows
 //!
 //! - **Errors are data.** Use the [`ErrorKind`] that fits, with the constructors on
@@ -164,6 +218,8 @@ pub mod redact;
 mod report;
 mod schema;
 mod secret;
+#[doc(hidden)]
+pub mod wire;
 
 #[cfg(feature = "host")]
 pub mod host;
@@ -175,12 +231,14 @@ pub mod testing;
 pub use author::{Connector, Context, LogLevel, ObjectSink};
 pub use capability::{Capabilities, ClassCapabilities, Manifest};
 pub use error::{ConfigProblems, ConnectorError, ErrorKind, Result};
-pub use export::{PANIC_PROBE_OPERATION, config_schema, full_manifest, guard, parse_config};
 pub use filter::{AttributeValue, Filter};
 pub use model::{AttributeDelta, ConnectorObject, DeltaChange, ObjectClass, Uid, special};
 pub use report::{CheckStatus, TestCheck, TestReport};
 pub use schema::{AttributeSchema, AttributeType, ClassSchema, Schema};
 pub use secret::{REDACTED, Secret};
+
+pub use schemars;
+pub use serde_json;
 
 /// The connector-api version this crate is: what a plugin reports as its `api_version`.
 pub const API_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -188,6 +246,8 @@ pub const API_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// What [`export_connector!`] expands to; not part of the public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::export::lib_header;
+    pub use crate::export::{
+        PANIC_PROBE_OPERATION, config_schema, full_manifest, guard, lib_header, parse_config,
+    };
     pub use abi_stable::library::LibHeader;
 }

@@ -104,6 +104,7 @@ pub mod special {
 
 /// One object of the target, as a connector reads it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct ConnectorObject {
     /// The target's immutable identifier.
     pub uid: Uid,
@@ -158,6 +159,7 @@ impl ConnectorObject {
 
 /// A change to one attribute, as ConnId's `AttributeDelta`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct AttributeDelta {
     /// The attribute's schema name.
     pub attribute: String,
@@ -205,6 +207,7 @@ impl AttributeDelta {
 
     /// Applies the delta to a JSON value in place, as a simple target would: single-valued
     /// attributes take the first replaced value; add and remove treat the value as a set.
+    /// Answers the new value, or `None` when no value is left: clear the attribute then.
     pub fn apply_to(&self, current: Option<&Value>, multi_valued: bool) -> Option<Value> {
         let mut values: Vec<Value> = match current {
             Some(Value::Array(a)) => a.clone(),

@@ -49,57 +49,6 @@ pub trait Operation: Serialize + DeserializeOwned {
     }
 }
 
-/// Every operation name, in the order a guide lists them.
-pub const OPERATION_NAMES: [&str; 7] = [
-    OpTest::NAME,
-    OpSchema::NAME,
-    OpCreate::NAME,
-    OpGet::NAME,
-    OpUpdate::NAME,
-    OpDelete::NAME,
-    OpSearch::NAME,
-];
-
-/// The JSON document a host sends for every operation.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RequestEnvelope<T> {
-    /// The sender's [`crate::abi::PROTOCOL_VERSION`].
-    pub protocol: u32,
-    /// The time the operation may take, in milliseconds, from its start in the plugin.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeout_ms: Option<u64>,
-    /// The most verbose level the host records; the plugin sends no line above it. Absent
-    /// (hosts before this field): every level.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub log_level: Option<crate::LogLevel>,
-    /// The operation's request.
-    pub request: T,
-}
-
-/// An event a plugin sends to the host during a call (see [`crate::abi::HostCallbacks::emit`]).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Event {
-    /// The next objects of a search, in order.
-    Objects {
-        /// The objects.
-        objects: Vec<ConnectorObject>,
-    },
-    /// The number of objects a search will return, once known.
-    Total {
-        /// The total.
-        total: u64,
-    },
-    /// A log line from the plugin, for the host's log.
-    Log {
-        /// `error`, `warn`, `info`, `debug` or `trace`.
-        level: String,
-        /// The line. Never contains a secret.
-        message: String,
-    },
-}
-
 macro_rules! class_op {
     ($ty:ty) => {
         fn class(&self) -> Option<&ObjectClass> {

@@ -19,6 +19,7 @@ pub enum CheckStatus {
 
 /// One named check of a test connection.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct TestCheck {
     /// A stable name, e.g. `scim.directory_api_key`.
     pub name: String,
@@ -33,6 +34,7 @@ pub struct TestCheck {
 
 /// The report of a test connection.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct TestReport {
     /// Every check, in the order run.
     pub checks: Vec<TestCheck>,

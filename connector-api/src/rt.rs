@@ -209,7 +209,7 @@ mod tests {
 
     use super::*;
     use crate::author::HostLink;
-    use crate::ops::Event;
+    use crate::wire::Event;
 
     #[derive(Default)]
     struct Host {

@@ -7,12 +7,18 @@ use crate::model::ObjectClass;
 
 /// Every object class a connector manages.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct Schema {
     /// The classes, each with its attributes.
     pub classes: Vec<ClassSchema>,
 }
 
 impl Schema {
+    /// A schema of these classes.
+    pub fn new(classes: Vec<ClassSchema>) -> Self {
+        Schema { classes }
+    }
+
     /// The class named `class`, if declared.
     pub fn class(&self, class: &str) -> Option<&ClassSchema> {
         self.classes.iter().find(|c| c.name == class)
@@ -21,6 +27,7 @@ impl Schema {
 
 /// One object class: what its uid and name mean, and its attributes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct ClassSchema {
     /// The class name, as used in requests.
     pub name: ObjectClass,
@@ -36,6 +43,31 @@ pub struct ClassSchema {
 }
 
 impl ClassSchema {
+    /// Class `name`, whose uid and name mean what the two descriptions say in the target;
+    /// no enabled flag and no other attribute until [`ClassSchema::with_enabled`] and
+    /// [`ClassSchema::with_attributes`] say so.
+    pub fn new(name: &str, uid_description: &str, name_description: &str) -> Self {
+        ClassSchema {
+            name: name.into(),
+            uid_description: uid_description.into(),
+            name_description: name_description.into(),
+            has_enabled: false,
+            attributes: Vec::new(),
+        }
+    }
+
+    /// Objects of this class have an enabled flag.
+    pub fn with_enabled(mut self) -> Self {
+        self.has_enabled = true;
+        self
+    }
+
+    /// The class's other attributes.
+    pub fn with_attributes(mut self, attributes: Vec<AttributeSchema>) -> Self {
+        self.attributes = attributes;
+        self
+    }
+
     /// The attribute named `name`, if declared.
     pub fn attribute(&self, name: &str) -> Option<&AttributeSchema> {
         self.attributes.iter().find(|a| a.name == name)
@@ -64,6 +96,7 @@ pub enum AttributeType {
 /// One attribute and its flags. Built with [`AttributeSchema::new`] and the setters, which start
 /// from a single-valued, optional, creatable, updatable, readable, returned-by-default attribute.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct AttributeSchema {
     /// The attribute's name in requests and objects.
     pub name: String,

@@ -36,8 +36,9 @@ use crate::author::{Connector, HostLink, LogLevel};
 use crate::error::{ConnectorError, Result};
 use crate::export::{clean_error, dispatch, guard, parse_config};
 use crate::model::ConnectorObject;
-use crate::ops::{Event, Operation, RequestEnvelope};
+use crate::ops::Operation;
 use crate::redact::Redactor;
+use crate::wire::{Event, RequestEnvelope};
 
 /// One connector, opened in-process, called as a host calls it.
 #[derive(Debug)]
@@ -218,6 +219,7 @@ impl HostLink for Recorder<'_> {
                     .unwrap_or(LogLevel::Error);
                 sent.logs.push((level, message));
             }
+            Event::Unknown { .. } => {}
         }
         self.stop_after.is_none_or(|n| sent.objects.len() < n)
     }

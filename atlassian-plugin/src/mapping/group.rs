@@ -133,7 +133,10 @@ pub fn group_patches(op: &OpUpdate, current: Option<&Group>) -> Result<Vec<Vec<P
         ));
     }
     let mut requests = Vec::new();
-    for AttributeDelta { attribute, change } in &op.deltas {
+    for AttributeDelta {
+        attribute, change, ..
+    } in &op.deltas
+    {
         match attribute.as_str() {
             MEMBERS => {
                 let (kind, values) = match change {

@@ -379,7 +379,10 @@ pub fn user_patch(
     if let Some(enabled) = op.enabled {
         ops.push(PatchOperation::replace("active", json!(enabled)));
     }
-    for AttributeDelta { attribute, change } in &op.deltas {
+    for AttributeDelta {
+        attribute, change, ..
+    } in &op.deltas
+    {
         match attribute.as_str() {
             PRODUCT_ACCESS => {
                 let values = match change {

@@ -2,9 +2,10 @@
 
 use std::time::{Duration, Instant};
 
+use connector_api::__private::PANIC_PROBE_OPERATION;
+use connector_api::ErrorKind;
 use connector_api::host::{CallOptions, CancelToken, ConnectorClient};
 use connector_api::ops::OpGet;
-use connector_api::{ErrorKind, PANIC_PROBE_OPERATION};
 use serde_json::{Value, json};
 
 use super::check::{Check, CheckResult, Outcome, ensure};

@@ -1,7 +1,8 @@
 //! The JSON documents that cross the ABI: request envelopes of every operation, events, errors.
 #![no_main]
 
-use connector_api::ops::{Event, OpCreate, OpDelete, OpGet, OpSearch, OpUpdate, RequestEnvelope};
+use connector_api::ops::{OpCreate, OpDelete, OpGet, OpSearch, OpUpdate};
+use connector_api::wire::{Event, RequestEnvelope};
 use connector_api::{ConnectorError, Manifest};
 use libfuzzer_sys::fuzz_target;
 

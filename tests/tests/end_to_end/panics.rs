@@ -39,7 +39,7 @@ fn every_exported_connector_contains_the_sdk_panic_probe() {
         let client = lib.open(&config).unwrap();
         let err = client
             .call_json(
-                connector_api::PANIC_PROBE_OPERATION,
+                connector_api::__private::PANIC_PROBE_OPERATION,
                 &json!({}),
                 &CallOptions::default(),
             )

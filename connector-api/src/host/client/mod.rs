@@ -25,11 +25,12 @@ use crate::capability::Manifest;
 use crate::error::{ConnectorError, ErrorKind, Result};
 use crate::model::{ConnectorObject, ObjectClass};
 use crate::ops::{
-    OpCreate, OpDelete, OpGet, OpSchema, OpSearch, OpTest, OpUpdate, Operation, RequestEnvelope,
-    RpCreate, RpDelete, RpGet, RpSearch, RpUpdate,
+    OpCreate, OpDelete, OpGet, OpSchema, OpSearch, OpTest, OpUpdate, Operation, RpCreate, RpDelete,
+    RpGet, RpSearch, RpUpdate,
 };
 use crate::report::TestReport;
 use crate::schema::Schema;
+use crate::wire::{Event, RequestEnvelope};
 
 /// A flag the host raises to cancel calls in flight; cheap to clone and share across threads.
 #[derive(Debug, Clone, Default)]
@@ -405,21 +406,7 @@ impl HostSide<'_, '_> {
     }
 
     fn handle(&self, event_json: &str) -> bool {
-        // The same JSON as `Event`, read through a flat struct: an internally tagged enum would
-        // make serde buffer every batch into an intermediate tree first.
-        #[derive(serde::Deserialize)]
-        struct WireEvent {
-            event: String,
-            #[serde(default)]
-            objects: Option<Vec<ConnectorObject>>,
-            #[serde(default)]
-            total: Option<u64>,
-            #[serde(default)]
-            level: Option<String>,
-            #[serde(default)]
-            message: Option<String>,
-        }
-        let event: WireEvent = match serde_json::from_str(event_json) {
+        let event: Event = match serde_json::from_str(event_json) {
             Ok(event) => event,
             Err(e) => {
                 return self.fail(ConnectorError::internal(format!(
@@ -436,32 +423,25 @@ impl HostSide<'_, '_> {
                 )),
             }
         };
-        match (event.event.as_str(), event.objects, event.total) {
-            ("objects", Some(objects), _) => deliver(SearchEvent::Objects(objects)),
-            ("objects", None, _) => {
-                self.fail(ConnectorError::internal("an objects event without objects"))
-            }
-            ("total", _, Some(total)) => {
+        match event {
+            Event::Objects { objects } => deliver(SearchEvent::Objects(objects)),
+            Event::Total { total } => {
                 let mut guard = self.on_event.lock().unwrap_or_else(|p| p.into_inner());
                 guard
                     .as_mut()
                     .is_none_or(|on_event| on_event(SearchEvent::Total(total)).is_continue())
             }
-            ("log", _, _) => {
+            Event::Log { level, message } => {
                 // A level from a newer connector is logged as info.
-                let level = event
-                    .level
-                    .and_then(|l| serde_json::from_value(Value::String(l)).ok())
-                    .unwrap_or(LogLevel::Info);
-                let message = event.message.as_deref().unwrap_or("");
-                log_event(level, message);
+                let level = serde_json::from_value(Value::String(level)).unwrap_or(LogLevel::Info);
+                log_event(level, &message);
                 if let Some(observe) = self.log_observer {
-                    observe(level, message);
+                    observe(level, &message);
                 }
                 true
             }
             // An event kind from a newer connector: ignored, as additive JSON requires.
-            _ => true,
+            Event::Unknown { .. } => true,
         }
     }
 }
