@@ -118,7 +118,24 @@ impl ClassCapabilities {
         self
     }
 
-    /// Whether the per-class operation named `operation` is declared.
+    /// Whether capability flag `flag` is declared: `create`, `get`, `update` (attributes),
+    /// `rename`, `enable`, `delete` or `search`; what an operation needs
+    /// ([`crate::ops::Operation::needs`]) is checked with it.
+    pub fn declares(&self, flag: &str) -> bool {
+        match flag {
+            "create" => self.create,
+            "get" => self.get,
+            "update" => self.update,
+            "rename" => self.rename,
+            "enable" => self.enable,
+            "delete" => self.delete,
+            "search" => self.search,
+            _ => false,
+        }
+    }
+
+    /// Whether the per-class operation named `operation` is declared (for `update`: any of
+    /// attributes, rename and enable).
     pub fn supports(&self, operation: &str) -> bool {
         match operation {
             "create" => self.create,

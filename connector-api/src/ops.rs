@@ -27,6 +27,13 @@ pub trait Operation: Serialize + DeserializeOwned {
         None
     }
 
+    /// The capability flags of its class this request needs ([`crate::ClassCapabilities::declares`]):
+    /// a host refuses it before it crosses when one is not declared. By default the
+    /// operation's own flag; an update needs `update`, `rename` or `enable` by what it changes.
+    fn needs(&self) -> Vec<&'static str> {
+        vec![Self::NAME]
+    }
+
     /// The object the request addresses, for operations on one object.
     fn uid(&self) -> Option<&Uid> {
         None
@@ -274,6 +281,19 @@ impl Operation for OpUpdate {
     const NAME: &'static str = "update";
     type Reply = RpUpdate;
     class_op!(OpUpdate);
+    fn needs(&self) -> Vec<&'static str> {
+        let mut needs = Vec::new();
+        if !self.deltas.is_empty() || (self.name.is_none() && self.enabled.is_none()) {
+            needs.push("update");
+        }
+        if self.name.is_some() {
+            needs.push("rename");
+        }
+        if self.enabled.is_some() {
+            needs.push("enable");
+        }
+        needs
+    }
     fn uid(&self) -> Option<&Uid> {
         Some(&self.uid)
     }

@@ -3,6 +3,7 @@
 //! and decodes these for authors and hosts alike, from this one definition.
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::model::ConnectorObject;
 use crate::ops::{OpCreate, OpDelete, OpGet, OpSchema, OpSearch, OpTest, OpUpdate, Operation};
@@ -17,6 +18,23 @@ pub const OPERATION_NAMES: [&str; 7] = [
     OpDelete::NAME,
     OpSearch::NAME,
 ];
+
+/// What a request given as JSON needs of its class ([`Operation::needs`]): the same check as
+/// for a typed request. A request that does not decode needs its operation's flag, and the
+/// connector answers it; an unknown operation needs nothing here.
+pub fn needs_of(operation: &str, request: &Value) -> Vec<&'static str> {
+    fn typed<O: Operation>(request: &Value) -> Vec<&'static str> {
+        O::deserialize(request).map_or_else(|_| vec![O::NAME], |op| op.needs())
+    }
+    match operation {
+        OpCreate::NAME => typed::<OpCreate>(request),
+        OpGet::NAME => typed::<OpGet>(request),
+        OpUpdate::NAME => typed::<OpUpdate>(request),
+        OpDelete::NAME => typed::<OpDelete>(request),
+        OpSearch::NAME => typed::<OpSearch>(request),
+        _ => Vec::new(),
+    }
+}
 
 /// The JSON document a host sends for every operation.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -197,6 +197,17 @@ fn undeclared_classes_and_operations_are_refused() {
         .update(&OpUpdate::new("group", "g-1").enabled(true))
         .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Unsupported);
+    assert_eq!(err.details["needs"], "enable", "{err}");
+    // The same request as JSON, as a command line sends it, is checked the same way.
+    let update = json!({"class": "group", "uid": "g-1", "enabled": true});
+    let err = c
+        .call_json("update", &update, &CallOptions::default())
+        .unwrap_err();
+    assert_eq!(
+        (err.kind, &err.details["needs"]),
+        (ErrorKind::Unsupported, &json!("enable")),
+        "{err}"
+    );
     // Answered by the connector's dispatcher.
     let err = c
         .call_json("frobnicate", &json!({}), &CallOptions::default())

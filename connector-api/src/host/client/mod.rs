@@ -8,7 +8,6 @@
 //! connector the most verbose level the host's subscriber records there, so lines nobody reads
 //! are never built. A [`LogObserver`] receives every line, at every level, besides.
 
-use std::any::Any;
 use std::ops::ControlFlow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -157,17 +156,13 @@ impl ConnectorClient {
     }
 
     /// Runs a typed operation with default options.
-    pub fn call<O: Operation + 'static>(&self, op: &O) -> Result<O::Reply> {
+    pub fn call<O: Operation>(&self, op: &O) -> Result<O::Reply> {
         self.call_with(op, &CallOptions::default())
     }
 
     /// Runs a typed operation.
-    pub fn call_with<O: Operation + 'static>(
-        &self,
-        op: &O,
-        options: &CallOptions,
-    ) -> Result<O::Reply> {
-        self.check_capability(O::NAME, op.class().map(ObjectClass::as_str), op)?;
+    pub fn call_with<O: Operation>(&self, op: &O, options: &CallOptions) -> Result<O::Reply> {
+        self.check_capability(O::NAME, op.class().map(ObjectClass::as_str), &op.needs())?;
         op.check_addressable()?;
         let reply = self.cross(O::NAME, op, options, None)?;
         decode_reply(O::NAME, &reply)
@@ -182,7 +177,7 @@ impl ConnectorClient {
         options: &CallOptions,
     ) -> Result<Value> {
         let class = request.get("class").and_then(Value::as_str);
-        self.check_capability(operation, class, &())?;
+        self.check_capability(operation, class, &crate::wire::needs_of(operation, request))?;
         let reply = self.cross(operation, request, options, None)?;
         decode_reply(operation, &reply)
     }
@@ -225,7 +220,7 @@ impl ConnectorClient {
         options: &CallOptions,
         mut on_event: impl FnMut(SearchEvent) -> ControlFlow<()> + Send,
     ) -> Result<RpSearch> {
-        self.check_capability(OpSearch::NAME, Some(op.class.as_str()), op)?;
+        self.check_capability(OpSearch::NAME, Some(op.class.as_str()), &op.needs())?;
         let (mut announced, mut received) = (None::<u64>, 0u64);
         let mut counting = |event: SearchEvent| {
             match &event {
@@ -295,14 +290,15 @@ impl ConnectorClient {
         self.call(op)
     }
 
-    /// Refuses, before crossing, an operation the manifest does not declare.
-    fn check_capability(&self, operation: &str, class: Option<&str>, op: &dyn Any) -> Result<()> {
+    /// Refuses, before crossing, an operation the manifest does not declare, or a request
+    /// that needs a flag of its class the manifest does not declare (`needs`).
+    fn check_capability(&self, operation: &str, class: Option<&str>, needs: &[&str]) -> Result<()> {
         let caps = &self.inner.manifest.capabilities;
         let connector = &self.inner.manifest.name;
-        let declared =
+        let missing =
             match (operation, class) {
-                ("test", _) => caps.test,
-                ("schema", _) => caps.schema,
+                ("test", _) => (!caps.test).then_some(operation),
+                ("schema", _) => (!caps.schema).then_some(operation),
                 (_, Some(class)) => {
                     let Some(class_caps) = caps.class(class) else {
                         return Err(ConnectorError::unsupported(operation, Some(class))
@@ -311,28 +307,22 @@ impl ConnectorClient {
                                 "declared_classes": caps.classes.keys().collect::<Vec<_>>(),
                             })));
                     };
-                    if let Some(update) = op.downcast_ref::<OpUpdate>() {
-                        if update.name.is_some() && !class_caps.rename {
-                            return Err(ConnectorError::unsupported("rename", Some(class)));
-                        }
-                        if update.enabled.is_some() && !class_caps.enable {
-                            return Err(ConnectorError::unsupported("enable", Some(class)));
-                        }
-                    }
-                    class_caps.supports(operation)
+                    needs
+                        .iter()
+                        .copied()
+                        .find(|need| !class_caps.declares(need))
                 }
                 // Unknown or class-less operations go through: the connector answers them.
-                _ => true,
+                _ => None,
             };
-        if declared {
-            Ok(())
-        } else {
-            Err(
-                ConnectorError::unsupported(operation, class).with_details(serde_json::json!({
+        match missing {
+            None => Ok(()),
+            Some(need) => Err(ConnectorError::unsupported(need, class).with_details(
+                serde_json::json!({
                     "connector": connector, "operation": operation, "class": class,
-                    "reason": "not declared in the manifest's capabilities",
-                })),
-            )
+                    "needs": need, "reason": "not declared in the manifest's capabilities",
+                }),
+            )),
         }
     }
 
