@@ -187,18 +187,15 @@ struct Recorder<'a> {
     redactor: &'a Redactor,
     cancelled: &'a AtomicBool,
     stop_after: Option<usize>,
-    sent: Mutex<Call<()>>,
+    sent: Mutex<Sent>,
 }
 
-impl Default for Call<()> {
-    fn default() -> Self {
-        Call {
-            result: Ok(()),
-            objects: Vec::new(),
-            totals: Vec::new(),
-            logs: Vec::new(),
-        }
-    }
+/// What a call sent the host on the way to its reply.
+#[derive(Default)]
+struct Sent {
+    objects: Vec<ConnectorObject>,
+    totals: Vec<u64>,
+    logs: Vec<(LogLevel, String)>,
 }
 
 impl HostLink for Recorder<'_> {
