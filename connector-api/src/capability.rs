@@ -192,6 +192,11 @@ pub struct Manifest {
     /// The JSON Schema (draft 2020-12) of the configuration. Secrets are `writeOnly`.
     #[serde(default)]
     pub config_schema: Value,
+    /// A [JSON Forms](https://jsonforms.io) UI schema for `config_schema`, derived by the SDK:
+    /// the fields in order, secrets as password inputs, descriptions shown. Additive: a host
+    /// that renders the schema another way ignores it.
+    #[serde(default)]
+    pub config_ui_schema: Value,
     /// What the connector can do.
     #[serde(default)]
     pub capabilities: Capabilities,
@@ -208,6 +213,7 @@ impl Manifest {
             protocol_version: crate::abi::PROTOCOL_VERSION,
             api_version: crate::API_VERSION.into(),
             config_schema: Value::Null,
+            config_ui_schema: Value::Null,
             capabilities: Capabilities::default(),
         }
     }

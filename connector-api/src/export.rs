@@ -16,14 +16,15 @@ use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::{RResult, RStr, RString};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::abi::{
     AbiError, ConnectorBox, ConnectorModule, ConnectorModule_Ref, ConnectorObj, ConnectorObj_TO,
     HostCallbacksRef, PROTOCOL_VERSION,
 };
 use crate::author::{Connector, Context, HostLink, LogLevel, ObjectSink};
-use crate::error::{ConnectorError, ErrorKind, Result};
+use crate::config_form::config_schema;
+use crate::error::{ConfigProblems, ConnectorError, ErrorKind, Result};
 use crate::model::ConnectorObject;
 use crate::ops::{
     OpCreate, OpDelete, OpGet, OpSchema, OpSearch, OpTest, OpUpdate, Operation, RpSearch,
@@ -128,12 +129,8 @@ pub fn full_manifest<C: Connector>() -> crate::Manifest {
     manifest.protocol_version = PROTOCOL_VERSION;
     manifest.api_version = crate::API_VERSION.into();
     manifest.config_schema = config_schema::<C::Config>();
+    manifest.config_ui_schema = crate::config_form::ui_schema(&manifest.config_schema);
     manifest
-}
-
-/// The JSON Schema (draft 2020-12) of a configuration type.
-pub fn config_schema<T: schemars::JsonSchema>() -> serde_json::Value {
-    schemars::schema_for!(T).to_value()
 }
 
 extern "C" fn manifest_entry<C: Connector>() -> RString {
@@ -209,7 +206,37 @@ pub fn parse_config<C: Connector>(json: &str) -> Result<C::Config> {
         ConnectorError::invalid_config(&field, cause)
     })?;
     C::validate(&config)?;
+    // The floor under the author's checks: what a `Secret`'s schema states (`minLength: 1`,
+    // not blank), so that a form and `validate` never disagree about it.
+    let mut problems = ConfigProblems::default();
+    blank_secrets(&value, &config_schema::<C::Config>(), "", &mut problems);
+    problems.into_result()?;
     Ok(config)
+}
+
+/// Records every secret of `value` (a string field the schema marks `writeOnly`) that is
+/// empty or only whitespace, by its dotted path.
+fn blank_secrets(value: &Value, schema: &Value, path: &str, problems: &mut ConfigProblems) {
+    let Some(fields) = value.as_object() else {
+        return;
+    };
+    for (name, field) in fields {
+        let Some(field_schema) = schema.get("properties").and_then(|p| p.get(name)) else {
+            continue;
+        };
+        let at = if path.is_empty() {
+            name.clone()
+        } else {
+            format!("{path}.{name}")
+        };
+        match field {
+            Value::String(text) if crate::redact::is_secret(field_schema, schema) => {
+                problems.check(!text.trim().is_empty(), &at, "must not be empty or blank");
+            }
+            Value::Object(_) => blank_secrets(field, field_schema, &at, problems),
+            _ => {}
+        }
+    }
 }
 
 /// What is wrong with a field, without echoing a value the message does not own: serde's own
@@ -451,6 +478,36 @@ impl ObjectSink for HostSink<'_> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn a_blank_secret_is_refused_by_its_path_even_when_the_author_forgot() {
+        let schema = json!({"properties": {
+            "key": {"type": "string", "writeOnly": true},
+            "name": {"type": "string"},
+            "inner": {"properties": {"pin": {"type": "string", "writeOnly": true}}},
+        }});
+        let mut problems = ConfigProblems::default();
+        let config = json!({"key": " \t", "name": "", "inner": {"pin": ""}});
+        blank_secrets(&config, &schema, "", &mut problems);
+        let error = problems.into_result().unwrap_err();
+        let fields: Vec<&Value> = error.details["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| &p["field"])
+            .collect();
+        assert_eq!(fields, [&json!("key"), &json!("inner.pin")], "{error}");
+        let mut none = ConfigProblems::default();
+        blank_secrets(
+            &json!({"key": "k", "inner": {"pin": "1"}}),
+            &schema,
+            "",
+            &mut none,
+        );
+        assert!(none.is_empty());
+    }
+
     #[test]
     fn macro_uses_abi_stables_symbol_name() {
         assert_eq!(

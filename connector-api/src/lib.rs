@@ -44,6 +44,15 @@
 //!    renders a form from it: give every field a doc comment (the form's description), use
 //!    [`Secret`] for every credential (it is `writeOnly`, redacted in Debug, Display and
 //!    Serialize, and wiped on drop), and `deny_unknown_fields` so typos are caught.
+//!    The SDK publishes the schema as stock form libraries and a strict Ajv read it: no
+//!    `$ref` (a field's title and description stay on the field), only standard formats
+//!    (`uint32` becomes its range), `Option<T>` as an optional `T`, and a unit enum as a
+//!    typed select whose options are titled (by `#[schemars(title = "…")]` on a variant, else
+//!    its value in words). Derive `Serialize` on an enum too, so its `#[serde(default)]`
+//!    shows in the form. State in the schema what a form can check (`range`, `length`,
+//!    `regex(pattern = …)`, `extend("uniqueItems" = true)`); `validate` checks the rest.
+//!    The manifest also carries a JSON Forms UI schema derived from it (order, password
+//!    inputs for secrets, descriptions shown).
 //!
 //! 3. Implement [`Connector`]: the manifest (name, version, vendor, description and the
 //!    capabilities of each object class, see [`ClassCapabilities`]), `validate` (offline checks
@@ -209,6 +218,7 @@
 pub mod abi;
 mod author;
 mod capability;
+mod config_form;
 mod error;
 mod export;
 mod filter;
@@ -246,8 +256,9 @@ pub const API_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// What [`export_connector!`] expands to; not part of the public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::config_form::config_schema;
     pub use crate::export::{
-        PANIC_PROBE_OPERATION, config_schema, full_manifest, guard, lib_header, parse_config,
+        PANIC_PROBE_OPERATION, full_manifest, guard, lib_header, parse_config,
     };
     pub use abi_stable::library::LibHeader;
 }

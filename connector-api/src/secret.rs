@@ -2,7 +2,8 @@
 //!
 //! Debug and Display print `[REDACTED]`, Serialize writes `[REDACTED]`, the memory is wiped on
 //! drop (by `secrecy`), and the JSON Schema marks the field `writeOnly` with `format: password`,
-//! so a host renders a password input and never echoes the value back.
+//! so a host renders a password input and never echoes the value back; `minLength` and a
+//! non-blank `pattern` let a form refuse an empty key before the connector sees it.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -78,7 +79,10 @@ impl JsonSchema for Secret {
         json_schema!({
             "type": "string",
             "format": "password",
-            "writeOnly": true
+            "writeOnly": true,
+            "minLength": 1,
+            // Something other than whitespace (`is_blank` refuses the rest).
+            "pattern": "\\S"
         })
     }
 }

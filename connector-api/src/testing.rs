@@ -89,7 +89,8 @@ impl<C: Connector> ConnectorTest<C> {
     /// [`crate::ErrorKind::InvalidConfiguration`] naming the field, or what the connector's
     /// `validate` or `open` answered, secrets redacted.
     pub fn open(config: &serde_json::Value) -> Result<Self> {
-        let redactor = Redactor::for_config(config, &crate::export::config_schema::<C::Config>());
+        let redactor =
+            Redactor::for_config(config, &crate::config_form::config_schema::<C::Config>());
         let json = config.to_string();
         let connector =
             guard(|| C::open(parse_config::<C>(&json)?)).map_err(|e| through_abi(&redactor, e))?;

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use connector_api::{ConfigProblems, Result, Secret};
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::credentials::Credential;
@@ -17,35 +17,42 @@ use crate::mapping::is_email;
 use crate::settings::Settings;
 
 /// What to do with an account when IDHub deprovisions it (a delete).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+// Serialize gives the form its `default`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeprovisioningMode {
     /// Set SCIM `active` to false: the Atlassian account is deactivated everywhere (every site
     /// and product of the organization, not only Jira and Confluence) and cannot log in; it
     /// keeps its groups, and setting it active again restores it.
+    #[schemars(title = "Deactivate (reversible)")]
     #[default]
     Deactivate,
     /// DELETE the SCIM record: irreversible; the account is unlinked from the directory,
     /// deactivated if the organization manages it, and loses its synced groups.
+    #[schemars(title = "Delete (irreversible)")]
     Delete,
     /// Remove the account from every configured default group and leave it active: it loses
     /// the Jira and Confluence access IDHub granted, and keeps its account, its SCIM record and
     /// any other access.
+    #[schemars(title = "Revoke product access")]
     RevokeAccess,
 }
 
 /// How the connector reaches the site's Jira and Confluence REST APIs.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SiteApi {
     /// Try the Site URL; when it refuses the token (401), find the site's cloudId and use the
     /// API gateway: right for unscoped user tokens and for scoped service-account tokens.
+    #[schemars(title = "Automatic: site, else gateway")]
     #[default]
     Auto,
     /// Only the Site URL (`https://<site>.atlassian.net`): unscoped user API tokens.
+    #[schemars(title = "Site URL only")]
     Site,
     /// Only the API gateway (`https://api.atlassian.com/ex/jira/{cloudId}` and
     /// `/ex/confluence/{cloudId}`), which scoped tokens and Atlassian service accounts need.
+    #[schemars(title = "API gateway only")]
     Gateway,
 }
 
@@ -56,7 +63,12 @@ pub enum SiteApi {
 pub struct AtlassianConfig {
     /// The HTTPS URL of the Atlassian Cloud site, for the Jira and Confluence REST APIs. Shown in
     /// admin.atlassian.com under Products.
-    #[schemars(title = "Site URL", url, example = &"https://acme.atlassian.net")]
+    #[schemars(
+        title = "Site URL",
+        url,
+        regex(pattern = SITE_URL_PATTERN),
+        example = &"https://acme.atlassian.net"
+    )]
     pub site_url: String,
 
     /// The SCIM endpoint for user provisioning, shown once when the identity-provider directory is
@@ -64,6 +76,7 @@ pub struct AtlassianConfig {
     #[schemars(
         title = "SCIM URL",
         url,
+        regex(pattern = SCIM_URL_PATTERN),
         example = &"https://api.atlassian.com/scim/directory/2fb21891-7bee-4c2d-a61a-ade3834c8b2b"
     )]
     pub scim_url: String,
@@ -72,7 +85,7 @@ pub struct AtlassianConfig {
     /// APIs. A user's token is created under Account settings, Security, Create and manage API
     /// tokens; an Atlassian service account's (scoped) token in admin.atlassian.com, Directory,
     /// Service accounts. Tokens expire within a year.
-    #[schemars(title = "Account Security API Key")]
+    #[schemars(title = "Account Security API Key", length(min = MIN_KEY_LENGTH))]
     pub account_security_api_key: Secret,
 
     /// The email of the service account that has Organization or Site Administrator and Product
@@ -81,12 +94,12 @@ pub struct AtlassianConfig {
     pub admin_email: String,
 
     /// The identifier of the Atlassian directory: the last segment of the SCIM URL.
-    #[schemars(title = "Directory ID", example = &"2fb21891-7bee-4c2d-a61a-ade3834c8b2b")]
+    #[schemars(title = "Directory ID", regex(pattern = NOT_BLANK), example = &"2fb21891-7bee-4c2d-a61a-ade3834c8b2b")]
     pub directory_id: String,
 
     /// The SCIM API key of the directory, shown once with the SCIM URL; regenerate it under
     /// Security, Identity providers, your directory.
-    #[schemars(title = "Directory API Key")]
+    #[schemars(title = "Directory API Key", length(min = MIN_KEY_LENGTH))]
     pub directory_api_key: Secret,
 
     /// The default groups that grant product access, one per product (Jira Software, Confluence);
@@ -97,11 +110,13 @@ pub struct AtlassianConfig {
         title = "Default Group Names",
         example = default_group_names(),
         length(max = 50),
-        inner(length(min = 1, max = 255))
+        extend("uniqueItems" = true),
+        inner(length(min = 1, max = 255), regex(pattern = NOT_BLANK))
     )]
     pub default_group_names: Vec<String>,
 
-    /// What deprovisioning does: deactivate (reversible, the default) or delete (irreversible).
+    /// What deprovisioning does: deactivate (reversible, the default), delete (irreversible), or
+    /// revoke product access (the account stays).
     #[serde(default)]
     #[schemars(title = "Deprovisioning mode")]
     pub deprovisioning: DeprovisioningMode,
@@ -347,6 +362,23 @@ fn without_userinfo(value: &str) -> String {
 const MAX_DEFAULT_GROUPS: usize = 50;
 /// The longest group name accepted (Atlassian's own limit is 255).
 const MAX_GROUP_NAME: usize = 255;
+
+/// What a form can check of a URL before `validate`: `https://` and a host, or `http://` to a
+/// loopback host; no credentials in it. (`validate` also trims, and refuses admin hosts.)
+const SITE_URL_PATTERN: &str = concat!(
+    r"^(https://[^\s/?#@]+|http://(localhost|127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}|\[::1\])(:[0-9]+)?)",
+    r"([/?#]\S*)?$"
+);
+
+/// A SCIM URL as a form can check it: a URL as above whose path ends in
+/// `/scim/directory/{directoryId}`.
+const SCIM_URL_PATTERN: &str = concat!(
+    r"^(https://[^\s/?#@]+|http://(localhost|127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}|\[::1\])(:[0-9]+)?)",
+    r"(/[^\s?#]*)?/scim/directory/[^\s/?#]+/?$"
+);
+
+/// Something other than whitespace.
+const NOT_BLANK: &str = r"\S";
 
 /// The shortest key accepted: every Atlassian API token and directory key is longer.
 const MIN_KEY_LENGTH: usize = 16;

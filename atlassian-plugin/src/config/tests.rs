@@ -88,3 +88,70 @@ fn debug_never_shows_keys() {
     );
     assert!(debug.contains("[REDACTED]"));
 }
+
+/// Whether the published schema (what a form checks) accepts `config`.
+fn form_accepts(config: &serde_json::Value) -> bool {
+    let schema = connector_api::__private::config_schema::<AtlassianConfig>();
+    jsonschema::validator_for(&schema)
+        .expect("the schema compiles")
+        .is_valid(config)
+}
+
+fn patched(patch: serde_json::Value) -> serde_json::Value {
+    let mut config = good();
+    for (k, v) in patch.as_object().unwrap() {
+        config[k] = v.clone();
+    }
+    config
+}
+
+#[test]
+fn the_form_refuses_what_validate_refuses_where_json_schema_can_say_it() {
+    let refused = [
+        json!({"site_url": "http://acme.atlassian.net"}),
+        json!({"site_url": "ftp://acme.atlassian.net"}),
+        json!({"site_url": "https://user:pw@acme.atlassian.net"}),
+        json!({"site_url": "acme.atlassian.net"}),
+        json!({"scim_url": "https://api.atlassian.com/scim"}),
+        json!({"scim_url": "http://api.atlassian.com/scim/directory/dir-1"}),
+        json!({"directory_id": ""}),
+        json!({"directory_id": "   "}),
+        json!({"default_group_names": ["jira-software-users", "jira-software-users"]}),
+        json!({"default_group_names": [""]}),
+        json!({"default_group_names": ["   "]}),
+        json!({"account_security_api_key": ""}),
+        json!({"directory_api_key": "                    "}),
+        json!({"directory_api_key": "short"}),
+    ];
+    for patch in refused {
+        let config = patched(patch.clone());
+        assert!(!form_accepts(&config), "the form accepts {patch}");
+        assert!(
+            !problems(patch.clone()).is_empty(),
+            "validate accepts {patch}"
+        );
+    }
+    let accepted = [
+        json!({}),
+        json!({"site_url": "http://127.0.0.1:8080"}),
+        json!({"site_url": "https://acme.atlassian.net/"}),
+        json!({"scim_url": "http://localhost:9/scim/directory/dir-1"}),
+        json!({"scim_url": "https://api.atlassian.com/scim/directory/dir-1/"}),
+        json!({"site_url": "http://[::1]:8080/", "default_group_names": []}),
+    ];
+    for patch in accepted {
+        assert!(
+            form_accepts(&patched(patch.clone())),
+            "the form refuses {patch}"
+        );
+        assert_eq!(problems(patch.clone()), Vec::<String>::new(), "{patch}");
+    }
+    // What JSON Schema cannot say; the host calls `validate` on submit for these.
+    for patch in [
+        json!({"site_url": "https://admin.atlassian.com"}),
+        json!({"directory_id": "another-directory"}),
+    ] {
+        assert!(form_accepts(&patched(patch.clone())), "{patch}");
+        assert!(!problems(patch.clone()).is_empty(), "{patch}");
+    }
+}

@@ -196,7 +196,7 @@ fn summarise(path: &Path, error: LibraryError) -> LoadError {
     match error {
         LibraryError::OpenError { err, .. } => LoadError::Open {
             path,
-            cause: first_line(&err.to_string()),
+            cause: first_line(&with_sources(&*err)),
         },
         LibraryError::GetSymbolError { .. } => LoadError::NotAConnector { path },
         LibraryError::IncompatibleVersionNumber { actual_version, .. } => {
@@ -244,6 +244,22 @@ fn summarise(path: &Path, error: LibraryError) -> LoadError {
             },
         },
     }
+}
+
+/// An error with the causes it carries: on Windows libloading says only "LoadLibraryExW
+/// failed" and keeps the system's reason ("The specified module could not be found. (os error
+/// 126)") in `source()`; on Linux dlerror's text already says it all and there is no source.
+fn with_sources(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        let more = inner.to_string();
+        if !text.contains(&more) {
+            text = format!("{text}: {more}");
+        }
+        cause = inner.source();
+    }
+    text
 }
 
 fn first_line(text: &str) -> String {
@@ -319,5 +335,31 @@ fn shorten(text: &str, max: usize) -> String {
     } else {
         let cut: String = text.chars().take(max).collect();
         format!("{cut}...")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An error as libloading reports one on Windows: a bare summary, the reason as its source.
+    #[derive(Debug, thiserror::Error)]
+    #[error("LoadLibraryExW failed")]
+    struct Bare(#[source] std::io::Error);
+
+    #[test]
+    fn a_load_error_keeps_the_reason_its_source_carries() {
+        let error = Bare(std::io::Error::other(
+            "Bad EXE format for %1. (os error 193)",
+        ));
+        assert_eq!(
+            with_sources(&error),
+            "LoadLibraryExW failed: Bad EXE format for %1. (os error 193)"
+        );
+        let whole = std::io::Error::other("libx.so: cannot open shared object file");
+        assert_eq!(
+            with_sources(&whole),
+            "libx.so: cannot open shared object file"
+        );
     }
 }

@@ -275,10 +275,10 @@ pub fn run(args: ReconArgs) -> Result<(), CliError> {
     let summary = reconcile(&args)?;
     // For `bench memory`, which measures this process from outside the simulator's.
     if std::env::var_os("HOST_HARNESS_REPORT_PEAK_RSS").is_some() {
-        eprintln!(
-            "peak_rss_kib={}",
-            crate::process_memory::kib("VmHWM").unwrap_or(0)
-        );
+        match crate::process_memory::peak_kib() {
+            Some(kib) => eprintln!("peak_rss_kib={kib}"),
+            None => eprintln!("peak_rss_kib=unmeasured"),
+        }
     }
     let secs = summary.elapsed.as_secs_f64().max(1e-9);
     let dest = args

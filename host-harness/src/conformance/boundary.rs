@@ -99,6 +99,20 @@ pub fn checks() -> Vec<Check> {
                 }
             )))
         }),
+        Check::new("boundary.config_form_ready", |ctx| {
+            let manifest = ctx.manifest();
+            let found =
+                super::form_ready::problems(&manifest.config_schema, &manifest.config_ui_schema);
+            ensure(found.is_empty(), || {
+                format!(
+                    "stock form libraries would render it badly: {}",
+                    found.join("; ")
+                )
+            })?;
+            Ok(Outcome::pass(
+                "renders in stock form libraries: no $ref siblings, standard formats, typed and titled options, secrets masked and non-empty",
+            ))
+        }),
         Check::new("boundary.sample_config_valid", |ctx| {
             let schema = &ctx.manifest().config_schema;
             let validator = jsonschema::options()

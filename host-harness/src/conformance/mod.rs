@@ -13,6 +13,7 @@ pub mod check;
 pub mod completeness;
 pub mod connection;
 mod ctx;
+mod form_ready;
 pub mod hygiene;
 pub mod lifecycle;
 pub mod membership;

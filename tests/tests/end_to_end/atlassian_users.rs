@@ -439,9 +439,11 @@ fn credentials_never_follow_a_redirect() {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    // The "other host": any connection to it would carry the forwarded credentials.
-    let elsewhere = TcpListener::bind("127.0.0.2:0").expect("127.0.0.2 is loopback");
-    let elsewhere_addr = elsewhere.local_addr().unwrap();
+    // The "other host": any connection to it would carry the forwarded credentials. Named
+    // `localhost`, another host than the redirector's 127.0.0.1 (127.0.0.2 is no loopback
+    // address on macOS).
+    let elsewhere = TcpListener::bind("127.0.0.1:0").unwrap();
+    let elsewhere_addr = format!("localhost:{}", elsewhere.local_addr().unwrap().port());
     elsewhere.set_nonblocking(true).unwrap();
     let redirector = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = redirector.local_addr().unwrap().port();

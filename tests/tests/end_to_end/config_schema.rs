@@ -171,6 +171,19 @@ fn atlassian_validate_names_each_field_and_fix() {
     }
 }
 
+/// The first of a few mistaken values that `pattern` refuses.
+fn refused_by(pattern: &Value) -> Option<&'static str> {
+    let only = jsonschema::validator_for(&json!({ "pattern": pattern })).unwrap();
+    [
+        "   ",
+        "http://example.com/",
+        "example.com",
+        "https://example.com/",
+    ]
+    .into_iter()
+    .find(|candidate| !only.is_valid(&json!(candidate)))
+}
+
 /// One config for each constraint a schema states, violating only it.
 fn violations(schema: &Value, sample: &Value) -> Vec<(String, String, Value)> {
     let mut out = Vec::new();
@@ -206,6 +219,10 @@ fn violations(schema: &Value, sample: &Value) -> Vec<(String, String, Value)> {
             let items: Vec<Value> = (0..=max).map(|i| json!(format!("item-{i}"))).collect();
             with("maxItems", json!(items));
         }
+        // A value the pattern refuses, from a few that real mistakes look like.
+        if let Some(bad) = p.get("pattern").and_then(|pattern| refused_by(pattern)) {
+            with("pattern", json!(bad));
+        }
         if p.get("uniqueItems") == Some(&json!(true)) {
             with("uniqueItems", json!(["same", "same"]));
         }
@@ -219,6 +236,9 @@ fn violations(schema: &Value, sample: &Value) -> Vec<(String, String, Value)> {
                 .is_some_and(|m| m >= 1)
             {
                 with("items.minLength", json!([""]));
+            }
+            if let Some(bad) = item.get("pattern").and_then(|pattern| refused_by(pattern)) {
+                with("items.pattern", json!([bad]));
             }
         }
         if p.get("enum").is_some() || p.get("oneOf").is_some() {

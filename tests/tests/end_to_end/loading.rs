@@ -62,7 +62,8 @@ fn a_shared_library_that_is_no_connector_is_refused() {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .find(|p| {
             let name = p.file_name().unwrap().to_string_lossy();
-            name.starts_with("libserde_derive-") && name.ends_with(".so")
+            let (prefix, suffix) = (std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX);
+            name.starts_with(&format!("{prefix}serde_derive-")) && name.ends_with(suffix)
         })
         .expect("serde_derive's proc-macro library is in target/*/deps");
     let err = load_err(&other);
