@@ -37,13 +37,6 @@ mod users;
 
 pub use config::AtlassianConfig;
 
-// The library's own allocations (every page parsed, every object mapped and encoded) are
-// most of a reconciliation's CPU under glibc's malloc, whose arenas contend across the
-// runtime's threads; mimalloc's per-thread heaps do not. Values that cross the ABI are freed
-// by the side that allocated them (abi_stable's types carry their own deallocator).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 pub use connector::AtlassianConnector;
 
 /// What the fuzz targets (`tests/fuzz`) drive directly: parsers of untrusted input. Not an API.
