@@ -216,6 +216,43 @@ fn latency_is_applied_and_counted() {
     assert_eq!(s.requests()["faults"]["latency"], 3);
 }
 
+/// Latency is the time an answer takes: a read is answered that long after it arrived (the
+/// simulator's own work inside it, not added), a write waits that long before it applies.
+#[test]
+fn a_read_is_answered_after_the_latency_and_a_write_applies_after_it() {
+    use std::time::{Duration, Instant};
+    let s = Sim::start();
+    let mut rule =
+        FaultRule::new(FaultKind::Latency, 1.0).on(&[RouteClass::ScimRead, RouteClass::ScimWrite]);
+    rule.latency_ms = 400;
+    s.set_faults(plan(vec![rule]));
+    let started = Instant::now();
+    assert_eq!(s.scim(Method::GET, "/Users").send().unwrap().status(), 200);
+    let read = started.elapsed();
+    assert!(
+        read >= Duration::from_millis(400),
+        "answered after {read:?}"
+    );
+
+    let names = |s: &Sim| s.store()["users"].to_string();
+    std::thread::scope(|scope| {
+        let write = scope.spawn(|| {
+            s.scim(Method::POST, "/Users")
+                .json(&user_body("late@example.com"))
+                .send()
+                .unwrap()
+                .status()
+        });
+        std::thread::sleep(Duration::from_millis(150));
+        assert!(
+            !names(&s).contains("late@example.com"),
+            "applied before the latency"
+        );
+        assert_eq!(write.join().unwrap(), 201);
+    });
+    assert!(names(&s).contains("late@example.com"));
+}
+
 #[test]
 fn the_same_seed_gives_the_same_faults() {
     let run = || {

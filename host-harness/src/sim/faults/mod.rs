@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -111,6 +111,7 @@ pub async fn layer(
     request: Request,
     next: Next,
 ) -> Response {
+    let arrived = tokio::time::Instant::now();
     let path = request.uri().path().to_owned();
     let Some(class) = RouteClass::of(request.method(), &path) else {
         return next.run(request).await;
@@ -123,10 +124,15 @@ pub async fn layer(
         Ok(admitted) => admitted,
         Err(throttled) => return *throttled,
     };
-    if !admitted.latency.is_zero() {
+    // A read is answered `latency` after it arrived, or once computed if that takes longer, as
+    // a server whose answers take that long: the simulator's own CPU (it shares the machine
+    // with the connector it serves) is not added on top. A write waits first, as a slow server
+    // applies it late.
+    let read = request.method() == Method::GET;
+    if !read && !admitted.latency.is_zero() {
         tokio::time::sleep(admitted.latency).await;
     }
-    match admitted.rule.clone() {
+    let response = match admitted.rule.clone() {
         None => pass_through(&engine, &route, &admitted, request, next).await,
         Some(rule) => {
             engine.record(&route, rule.kind.name(), Some(rule.kind));
@@ -137,7 +143,11 @@ pub async fn layer(
                 _ => respond(&rule, &path, request, next).await,
             }
         }
+    };
+    if read && !admitted.latency.is_zero() {
+        tokio::time::sleep_until(arrived + admitted.latency).await;
     }
+    response
 }
 
 /// What admission decided for a request that is not throttled.

@@ -65,7 +65,8 @@ pub enum FaultKind {
     Truncate,
     /// Writes only: the request is applied, then the connection closes without a response.
     LostResponse,
-    /// The response is delayed by `latency_ms` plus up to `jitter_ms`.
+    /// `latency_ms` plus up to `jitter_ms` on the answer: a read is answered that long after it
+    /// arrives (or once computed, if later), a write waits that long before it applies.
     Latency,
     /// 200 with a body that is not JSON; nothing is applied.
     InvalidJson,
