@@ -43,7 +43,9 @@ mod tests {
     fn figures_are_known_exactly_where_the_platform_gives_them() {
         assert_eq!(peak_kib().is_some(), UNMEASURED.is_none());
         assert_eq!(resident_kib().is_some(), UNMEASURED.is_none());
-        if let (Some(peak), Some(now)) = (peak_kib(), resident_kib()) {
+        // Resident first: the peak, read after it, can only be as high or higher.
+        let now = resident_kib();
+        if let (Some(now), Some(peak)) = (now, peak_kib()) {
             assert!(peak >= now && now > 0, "peak {peak} KiB, now {now} KiB");
         }
     }
