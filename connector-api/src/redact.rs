@@ -29,7 +29,80 @@ const MAX_COMPANIONS: usize = 32;
 #[derive(Clone, Default)]
 pub struct Redactor {
     matcher: Option<AhoCorasick>,
+    grams: Option<Grams>,
     count: usize,
+}
+
+/// Bytes in a gram of the prefilter.
+const GRAM: usize = 4;
+
+/// A prefilter that rules most text out before the automaton runs, at a quarter of the
+/// lookups: any occurrence of a pattern of at least `2 * GRAM - 1` bytes covers a whole gram
+/// at a position divisible by [`GRAM`], and that gram is one of the pattern's. So only those
+/// positions are looked up, in a bitmap of every gram of every pattern, and a hit is confirmed
+/// by the automaton on the bytes around it. Every reply and result batch is scanned: on
+/// results this made the scan several times cheaper than the automaton alone.
+#[derive(Clone)]
+struct Grams {
+    bits: Vec<u64>,
+    /// `32 - log2(bits)`: a gram's bit is the top bits of its multiplicative hash.
+    shift: u32,
+    /// The longest pattern, in bytes: how far around a hit the automaton looks.
+    longest: usize,
+}
+
+impl Grams {
+    /// The prefilter of `patterns`, or `None` when one is too short for it.
+    fn new(patterns: &[String]) -> Option<Grams> {
+        let shortest = patterns.iter().map(String::len).min()?;
+        if shortest < 2 * GRAM - 1 {
+            return None;
+        }
+        let grams: std::collections::HashSet<u32> = patterns
+            .iter()
+            .flat_map(|p| p.as_bytes().windows(GRAM).map(gram))
+            .collect();
+        // About 64 bits per gram: a gram of ordinary text is a false hit once in 64 or so.
+        let log2 = (grams.len() * 64)
+            .next_power_of_two()
+            .trailing_zeros()
+            .clamp(12, 28);
+        let mut filter = Grams {
+            bits: vec![0; (1usize << log2) / 64],
+            shift: 32 - log2,
+            longest: patterns.iter().map(String::len).max().unwrap_or(0),
+        };
+        for g in grams {
+            let at = filter.slot(g);
+            filter.bits[at / 64] |= 1 << (at % 64);
+        }
+        Some(filter)
+    }
+
+    fn slot(&self, gram: u32) -> usize {
+        (gram.wrapping_mul(0x9E37_79B1) >> self.shift) as usize
+    }
+
+    fn holds(&self, gram: u32) -> bool {
+        let at = self.slot(gram);
+        self.bits[at / 64] & (1 << (at % 64)) != 0
+    }
+
+    /// Whether `matcher` finds a pattern in `text`, looking only around the grams that hit.
+    fn finds(&self, matcher: &AhoCorasick, text: &[u8]) -> bool {
+        let reach = self.longest.saturating_sub(GRAM);
+        (0..text.len() / GRAM).any(|block| {
+            let at = block * GRAM;
+            self.holds(gram(&text[at..at + GRAM])) && {
+                let around = at.saturating_sub(reach)..(at + GRAM + reach).min(text.len());
+                matcher.is_match(&text[around])
+            }
+        })
+    }
+}
+
+fn gram(bytes: &[u8]) -> u32 {
+    u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
 }
 
 impl std::fmt::Debug for Redactor {
@@ -115,7 +188,12 @@ impl Redactor {
                     .ok()
             })
             .flatten();
-        Redactor { matcher, count }
+        let grams = matcher.as_ref().and_then(|_| Grams::new(&patterns));
+        Redactor {
+            matcher,
+            grams,
+            count,
+        }
     }
 
     /// The secrets of a configuration: the values of the fields its JSON Schema marks
@@ -129,12 +207,18 @@ impl Redactor {
 
     /// Whether any secret, encoding or fragment occurs in `text`.
     pub fn finds(&self, text: &str) -> bool {
-        self.matcher.as_ref().is_some_and(|m| m.is_match(text))
+        let Some(matcher) = self.matcher.as_ref() else {
+            return false;
+        };
+        match &self.grams {
+            Some(grams) => grams.finds(matcher, text.as_bytes()),
+            None => matcher.is_match(text),
+        }
     }
 
     /// `text` with every occurrence replaced by [`REDACTED`] (overlapping ones merged).
     pub fn clean<'t>(&self, text: &'t str) -> Cow<'t, str> {
-        let Some(matcher) = self.matcher.as_ref().filter(|m| m.is_match(text)) else {
+        let Some(matcher) = self.matcher.as_ref().filter(|_| self.finds(text)) else {
             return Cow::Borrowed(text);
         };
         let mut spans: Vec<(usize, usize)> = matcher
@@ -271,6 +355,56 @@ mod tests {
             &[KEY.to_owned(), "q\"uo\\te-secret-99".to_owned()],
             &["svc@acme.com".to_owned()],
         )
+    }
+
+    /// The prefilter never misses: every fragment of every form, at every offset modulo the
+    /// gram, amid ASCII and multi-byte text, is found exactly when the automaton alone finds
+    /// something.
+    #[test]
+    fn the_prefilter_finds_what_the_automaton_finds_at_every_offset() {
+        let r = redactor();
+        assert!(r.grams.is_some(), "secrets this long are prefiltered");
+        let matcher = r.matcher.as_ref().unwrap();
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!("svc@acme.com:{KEY}"));
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let filler = [
+            "a", "Z", "0", "\"", ",", "é", "€", "𝄞", " ", "-", "ADV", "4f1c",
+        ];
+        let mut found = 0;
+        for form in [KEY.to_owned(), basic, "q%22uo%5Cte-secret-99".to_owned()] {
+            let chars: Vec<char> = form.chars().collect();
+            for round in 0..400 {
+                let len = FRAGMENT - 1 + (next() % 4) as usize;
+                let from = (next() as usize) % (chars.len() - len + 1);
+                let piece: String = chars[from..from + len].iter().collect();
+                let before: String = (0..(next() % 9))
+                    .map(|_| filler[(next() % filler.len() as u64) as usize])
+                    .collect();
+                let after: String = (0..(next() % 9))
+                    .map(|_| filler[(next() % filler.len() as u64) as usize])
+                    .collect();
+                let text = format!("{before}{piece}{after}");
+                let truth = matcher.is_match(&text);
+                assert_eq!(r.finds(&text), truth, "round {round}: {text:?}");
+                found += usize::from(truth);
+            }
+        }
+        assert!(found > 600, "most pieces are fragments: {found}");
+        // Ordinary text: no false finds.
+        assert!(!r.finds(&"{\"userName\":\"jane.doe@acme.com\",\"active\":true}".repeat(50)));
+    }
+
+    #[test]
+    fn short_secrets_go_without_the_prefilter() {
+        let r = Redactor::new(&["pin42".to_owned()], &[]);
+        assert!(r.grams.is_none());
+        assert_eq!(r.clean("the pin42 here"), format!("the {REDACTED} here"));
     }
 
     #[test]

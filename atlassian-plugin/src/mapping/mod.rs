@@ -349,11 +349,20 @@ pub fn user_object(user: &User, product_access: Option<Vec<String>>) -> Connecto
     let groups: Vec<&str> = user.groups.iter().map(|g| g.value.as_str()).collect();
     object.attributes.insert(GROUPS.into(), json!(groups));
     if let Some(access) = product_access {
-        object
-            .attributes
-            .insert(PRODUCT_ACCESS.into(), json!(access));
+        set_product_access(&mut object, access);
     }
     object
+}
+
+/// The account id of a mapped user, if it has one.
+pub(crate) fn account_of(user: &ConnectorObject) -> Option<&str> {
+    user.attributes.get(ACCOUNT_ID).and_then(Value::as_str)
+}
+
+/// Sets a mapped user's product access: the products whose default group it is in.
+pub(crate) fn set_product_access(user: &mut ConnectorObject, products: Vec<String>) {
+    user.attributes
+        .insert(PRODUCT_ACCESS.into(), json!(products));
 }
 
 /// Changes to the product-access groups, in order.

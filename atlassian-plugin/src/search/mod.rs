@@ -81,7 +81,15 @@ pub(crate) trait Receiver<T> {
     fn total(&mut self, total: u64);
     /// The next objects, never one delivered before; `Break` stops the scan.
     fn push(&mut self, items: Vec<T>) -> ControlFlow<()>;
+    /// What must be ready before the first objects are pushed (the index a join needs); the
+    /// scan fills its window of requests first, then waits for it. None by default.
+    fn wait_before_first(&mut self) -> Option<BoxFuture<'static, Result<()>>> {
+        None
+    }
 }
+
+/// The pages being fetched, by start position, in listing order.
+type InFlight<T> = VecDeque<(u64, AbortOnDropHandle<Result<Page<T>>>)>;
 
 /// How a scan ended without an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,6 +186,27 @@ impl<T: Keyed + Send + 'static> Scan<T> {
         AbortOnDropHandle::new(connector_api::rt::spawn((self.reader)(start, self.count)))
     }
 
+    /// Fetches ahead until `depth` pages are in flight: from `next`, on the guess that pages
+    /// hold `guess` objects, never past `last_total` once one is known.
+    fn fill(
+        &self,
+        in_flight: &mut InFlight<T>,
+        depth: usize,
+        (next, guess): (u64, u64),
+        last_total: Option<u64>,
+    ) {
+        while in_flight.len() < depth.max(1) {
+            let start = match in_flight.back() {
+                None => next,
+                Some((s, _)) => s + (guess - overlap(guess)).max(1),
+            };
+            if !in_flight.is_empty() && last_total.is_none_or(|t| start > t) {
+                break;
+            }
+            in_flight.push_back((start, self.fetch(start)));
+        }
+    }
+
     /// Reads every page, delivering each object once; see the module docs for the rules.
     pub async fn run(self, out: &mut dyn Receiver<T>) -> Result<Scanned> {
         let count = u64::from(self.count.max(1));
@@ -191,19 +220,11 @@ impl<T: Keyed + Send + 'static> Scan<T> {
         };
         let (mut next, mut guess) = (1u64, count);
         let mut previous: Option<Previous> = None;
-        let mut in_flight: VecDeque<(u64, AbortOnDropHandle<Result<Page<T>>>)> = VecDeque::new();
+        let mut in_flight: InFlight<T> = VecDeque::new();
+        let mut waited = false;
         loop {
             let last_total = previous.as_ref().and_then(|p| p.total);
-            while in_flight.len() < self.concurrency.max(1) {
-                let start = match in_flight.back() {
-                    None => next,
-                    Some((s, _)) => s + (guess - overlap(guess)).max(1),
-                };
-                if !in_flight.is_empty() && last_total.is_none_or(|t| start > t) {
-                    break;
-                }
-                in_flight.push_back((start, self.fetch(start)));
-            }
+            self.fill(&mut in_flight, self.concurrency, (next, guess), last_total);
             let (start, handle) = in_flight.pop_front().expect("one page is always in flight");
             let page = handle.await.map_err(|e| {
                 ConnectorError::internal(format!("a page read failed to run: {e}"))
@@ -257,6 +278,26 @@ impl<T: Keyed + Send + 'static> Scan<T> {
             } else if !fresh.is_empty() {
                 progress.stalls = 0;
             }
+            if !at_end {
+                next = start + (n - overlap(n)).max(1);
+                guess = n.max(1);
+                previous = Some(Previous {
+                    start,
+                    keys,
+                    total: page.total,
+                });
+                // The next pages are asked for before this one is handed over: no request
+                // slot waits on the receiver.
+                self.fill(&mut in_flight, self.concurrency, (next, guess), page.total);
+            }
+            if !fresh.is_empty() && !std::mem::replace(&mut waited, true) {
+                if let Some(wait) = out.wait_before_first() {
+                    // The window is full (above), so its requests keep the budget busy
+                    // meanwhile. Deeper read-ahead would too, but pages read long before they
+                    // are placed see more churn between them than the bridge can explain.
+                    wait.await?;
+                }
+            }
             if !fresh.is_empty() && out.push(fresh).is_break() {
                 return Ok(progress.scanned(false));
             }
@@ -270,13 +311,6 @@ impl<T: Keyed + Send + 'static> Scan<T> {
                 }
                 return Ok(progress.scanned(true));
             }
-            next = start + (n - overlap(n)).max(1);
-            guess = n.max(1);
-            previous = Some(Previous {
-                start,
-                keys,
-                total: page.total,
-            });
         }
     }
 

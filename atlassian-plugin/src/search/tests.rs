@@ -326,3 +326,105 @@ async fn pages_answered_out_of_order_around_inserts_never_hide_existing_objects(
         }
     }
 }
+
+/// A receiver that needs something before its first objects (as the product-access join needs
+/// the index): it opens when `open` is sent.
+struct Gated {
+    got: Got,
+    open: Option<tokio::sync::oneshot::Receiver<Result<()>>>,
+}
+
+impl Receiver<String> for Gated {
+    fn total(&mut self, total: u64) {
+        self.got.total(total);
+    }
+    fn push(&mut self, items: Vec<String>) -> ControlFlow<()> {
+        assert!(self.open.is_none(), "pushed before the wait was asked for");
+        self.got.push(items)
+    }
+    fn wait_before_first(&mut self) -> Option<BoxFuture<'static, Result<()>>> {
+        let open = self.open.take().expect("asked once");
+        Some(Box::pin(async move {
+            open.await
+                .unwrap_or_else(|_| Err(ConnectorError::internal("never opened")))
+        }))
+    }
+}
+
+/// A reader of `size` ids that counts the pages asked for.
+fn counting_reader(size: usize, asked: Arc<Mutex<Vec<u64>>>) -> PageReader<String> {
+    let live = ids(0..size);
+    Arc::new(move |start, count| {
+        asked.lock().unwrap().push(start);
+        let from = (start as usize - 1).min(live.len());
+        let to = (from + count as usize).min(live.len());
+        let items = live[from..to].to_vec();
+        let total = live.len() as u64;
+        Box::pin(async move {
+            Ok(Page {
+                items,
+                total: Some(total),
+                start_index: None,
+                is_last: None,
+            })
+        })
+    })
+}
+
+#[tokio::test]
+async fn pages_are_fetched_ahead_while_the_receiver_waits_and_delivered_after() {
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let (open, opened) = tokio::sync::oneshot::channel();
+    let mut gated = Gated {
+        got: Got::default(),
+        open: Some(opened),
+    };
+    let scan = Scan {
+        reader: counting_reader(1_000, asked.clone()),
+        count: 10,
+        concurrency: 4,
+        what: "test listing".into(),
+    };
+    let scanned = {
+        let run = scan.run(&mut gated);
+        tokio::pin!(run);
+        // Until the receiver opens, the scan keeps its window of pages in flight and delivers
+        // nothing.
+        let waiting = tokio::time::timeout(std::time::Duration::from_millis(200), &mut run).await;
+        assert!(
+            waiting.is_err(),
+            "the scan ended before the receiver opened"
+        );
+        let ahead = asked.lock().unwrap().len();
+        assert_eq!(ahead, 1 + 4, "the first page, then a window of 4");
+        open.send(Ok(())).unwrap();
+        run.await.unwrap()
+    };
+    assert!(scanned.complete);
+    assert_eq!(gated.got.items, ids(0..1_000), "everything, in order, once");
+}
+
+#[tokio::test]
+async fn a_wait_that_fails_fails_the_scan_with_its_error_and_delivers_nothing() {
+    let (open, opened) = tokio::sync::oneshot::channel();
+    let mut gated = Gated {
+        got: Got::default(),
+        open: Some(opened),
+    };
+    open.send(Err(ConnectorError::new(
+        ErrorKind::ConnectionFailed,
+        "the index could not be read",
+    )))
+    .unwrap();
+    let err = Scan {
+        reader: counting_reader(100, Arc::default()),
+        count: 10,
+        concurrency: 2,
+        what: "test listing".into(),
+    }
+    .run(&mut gated)
+    .await
+    .unwrap_err();
+    assert!(err.message.contains("the index could not be read"), "{err}");
+    assert!(gated.got.items.is_empty());
+}

@@ -12,6 +12,7 @@
 mod engine;
 mod listing;
 mod plan;
+mod precise_sleep;
 
 pub use engine::{FaultEngine, RequestStats, route_key};
 pub use listing::Listing;
@@ -130,7 +131,7 @@ pub async fn layer(
     // applies it late.
     let read = request.method() == Method::GET;
     if !read && !admitted.latency.is_zero() {
-        tokio::time::sleep(admitted.latency).await;
+        precise_sleep::sleep_until(arrived + admitted.latency).await;
     }
     let response = match admitted.rule.clone() {
         None => pass_through(&engine, &route, &admitted, request, next).await,
@@ -145,7 +146,7 @@ pub async fn layer(
         }
     };
     if read && !admitted.latency.is_zero() {
-        tokio::time::sleep_until(arrived + admitted.latency).await;
+        precise_sleep::sleep_until(arrived + admitted.latency).await;
     }
     response
 }
