@@ -37,6 +37,16 @@ mod users;
 
 pub use config::AtlassianConfig;
 
+// glibc's malloc was two fifths of the runtime threads' CPU in a reconciliation (every page
+// parsed, every object mapped): its arenas contend and consolidate across threads.
+// jemalloc's symbols are prefixed and kept inside this library, so its copy serves it alone,
+// beside the host's allocator and other connectors' copies; values that cross the ABI are
+// freed by the side that allocated them (abi_stable's types carry their own deallocator).
+// Its options are built in (`.cargo/config.toml`).
+#[cfg(all(feature = "jemalloc", target_os = "linux", target_env = "gnu"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 pub use connector::AtlassianConnector;
 
 /// What the fuzz targets (`tests/fuzz`) drive directly: parsers of untrusted input. Not an API.
