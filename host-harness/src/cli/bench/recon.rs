@@ -199,29 +199,10 @@ pub(super) fn recon(args: &BenchArgs) -> Result<Figures, CliError> {
         // other's warm-up, and a burst of noise from elsewhere hits one run, not the figure.
         let (mut limit, mut plugin) = (Vec::new(), Vec::new());
         for _ in 0..3 {
-            if std::env::var("TMP_ONLY_PLUGIN").is_err() {
-                limit.push(measured(&sim, || {
-                    limit_recon(&sim, args.concurrency, members)
-                })?);
-            } else {
-                limit.push(Side {
-                    objects: args.users as u64,
-                    secs: 1.0,
-                    requests: 1,
-                });
-            }
-            let ctl = |w: &str| {
-                if let Ok(p) = std::env::var("TMP_PERF_CTL") {
-                    use std::io::Write;
-                    let mut f = std::fs::OpenOptions::new().write(true).open(p).unwrap();
-                    f.write_all(w.as_bytes()).unwrap();
-                    f.flush().unwrap();
-                    std::thread::sleep(std::time::Duration::from_millis(50));
-                }
-            };
-            ctl("enable\n");
+            limit.push(measured(&sim, || {
+                limit_recon(&sim, args.concurrency, members)
+            })?);
             plugin.push(measured(&sim, || plugin_recon(&client, attributes))?);
-            ctl("disable\n");
         }
         let (limit, plugin) = (Side::best(&limit), Side::best(&plugin));
         if plugin.objects != args.users as u64 || limit.objects != args.users as u64 {
