@@ -185,6 +185,35 @@ fn jira_group_members_page_at_most_fifty() {
         let values = page["values"].as_array().unwrap();
         assert!(values.len() <= 50, "page of {}", values.len());
         assert_eq!(page["maxResults"], 50);
+        // Each member as Jira's `User` bean lists it, in Jira's order.
+        for v in values.iter().take(3) {
+            let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+            let expected = [
+                "self",
+                "accountId",
+                "accountType",
+                "avatarUrls",
+                "displayName",
+                "active",
+                "timeZone",
+                "locale",
+                "emailAddress",
+            ];
+            assert_eq!(keys, expected[..keys.len().max(8)], "{v}");
+            let sizes: Vec<&str> = v["avatarUrls"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            assert_eq!(sizes, ["48x48", "24x24", "16x16", "32x32"]);
+            assert!(
+                v["self"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(&format!("accountId={}", v["accountId"].as_str().unwrap()))
+            );
+        }
         for v in values {
             assert!(seen.insert(v["accountId"].as_str().unwrap().to_owned()));
         }

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::{
-    Params, authorize, authorize_admin, find_group, int_param, jira_json, param, params,
+    Params, UserView, authorize, authorize_admin, find_group, int_param, jira_json, param, params,
     refuse_synced, render_group_ref, render_user,
 };
 use crate::sim::error::{Jira, SimError};
@@ -227,14 +227,14 @@ pub async fn members(
         param(&q, "includeInactiveUsers").is_some_and(|v| v.eq_ignore_ascii_case("true"));
     let org = state.store.read();
     let group = find_group(&org, &q)?;
-    let (total, values): (usize, Vec<Value>) = if inactive && org.all_visible() {
+    let (total, values): (usize, Vec<UserView>) = if inactive && org.all_visible() {
         // Every member is listed: a page is a slice of the sorted snapshot.
         let members = org.member_snapshot(group);
         let page = members.iter().skip(start.min(members.len())).take(max);
         (
             members.len(),
             page.filter_map(|a| org.visible_account(a))
-                .map(|a| render_user(&org, a))
+                .map(|a| UserView::of(&org, a))
                 .collect(),
         )
     } else {
@@ -251,7 +251,7 @@ pub async fn members(
             visible()
                 .skip(start)
                 .take(max)
-                .map(|a| render_user(&org, a))
+                .map(|a| UserView::of(&org, a))
                 .collect(),
         )
     };
@@ -260,14 +260,31 @@ pub async fn members(
         "{}/rest/api/3/group/member?groupId={}&includeInactiveUsers={inactive}",
         org.settings.site_base_url, group.id
     );
-    let mut body = json!({
-        "self": format!("{base}&startAt={start}&maxResults={max}"),
-        "maxResults": max, "startAt": start, "total": total, "isLast": is_last, "values": values,
-    });
-    if !is_last {
-        body["nextPage"] = json!(format!("{base}&startAt={}&maxResults={max}", start + max));
-    }
-    Ok(jira_json(StatusCode::OK, &body))
+    let page = MemberPage {
+        self_url: format!("{base}&startAt={start}&maxResults={max}"),
+        max_results: max,
+        start_at: start,
+        total,
+        is_last,
+        next_page: (!is_last).then(|| format!("{base}&startAt={}&maxResults={max}", start + max)),
+        values,
+    };
+    Ok(jira_json(StatusCode::OK, &page))
+}
+
+/// A page of `/group/member`, in Jira's field order.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MemberPage<'a> {
+    #[serde(rename = "self")]
+    self_url: String,
+    max_results: usize,
+    start_at: usize,
+    total: usize,
+    is_last: bool,
+    values: Vec<UserView<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_page: Option<String>,
 }
 
 /// POST /group/user: 201 with the group.

@@ -7,6 +7,7 @@ use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::auth;
@@ -65,8 +66,9 @@ pub fn authorize_admin(state: &SimState, headers: &HeaderMap) -> Result<(), Jira
 }
 
 /// A Jira JSON response.
-pub fn jira_json(status: StatusCode, body: &Value) -> Response {
-    let mut response = (status, body.to_string()).into_response();
+pub fn jira_json(status: StatusCode, body: &impl Serialize) -> Response {
+    let body = serde_json::to_string(body).unwrap_or_default();
+    let mut response = (status, body).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json;charset=UTF-8"),
@@ -119,26 +121,64 @@ pub fn refuse_synced(state: &SimState, group: &Group) -> Result<(), Jira> {
 
 /// A user as Jira returns it; the email only where the user's privacy allows.
 pub fn render_user(org: &Org, a: &Account) -> Value {
-    let base = &org.settings.site_base_url;
-    let mut user = json!({
-        "self": format!("{base}/rest/api/3/user?accountId={}", a.account_id),
-        "accountId": a.account_id,
-        "accountType": "atlassian",
-        "avatarUrls": {
-            "48x48": format!("{base}/avatar/{}/48", a.account_id),
-            "24x24": format!("{base}/avatar/{}/24", a.account_id),
-            "16x16": format!("{base}/avatar/{}/16", a.account_id),
-            "32x32": format!("{base}/avatar/{}/32", a.account_id),
-        },
-        "displayName": a.display_name,
-        "active": a.active,
-        "timeZone": a.time_zone,
-        "locale": "en_US",
-    });
-    if a.email_visible {
-        user["emailAddress"] = json!(a.email);
+    serde_json::to_value(UserView::of(org, a)).unwrap_or_default()
+}
+
+/// A user as Jira returns it, written straight from the store (a member page holds fifty).
+#[derive(Debug)]
+pub struct UserView<'a> {
+    base: &'a str,
+    account: &'a Account,
+}
+
+impl<'a> UserView<'a> {
+    /// The view of `account` on `org`'s site.
+    pub fn of(org: &'a Org, account: &'a Account) -> Self {
+        UserView {
+            base: &org.settings.site_base_url,
+            account,
+        }
     }
-    user
+}
+
+impl Serialize for UserView<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let (base, a) = (self.base, self.account);
+        let avatar = |size: u32| format!("{base}/avatar/{}/{size}", a.account_id);
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry(
+            "self",
+            &format!("{base}/rest/api/3/user?accountId={}", a.account_id),
+        )?;
+        map.serialize_entry("accountId", &a.account_id)?;
+        map.serialize_entry("accountType", "atlassian")?;
+        let avatars: [(&str, String); 4] = [
+            ("48x48", avatar(48)),
+            ("24x24", avatar(24)),
+            ("16x16", avatar(16)),
+            ("32x32", avatar(32)),
+        ];
+        map.serialize_entry("avatarUrls", &Avatars(&avatars))?;
+        map.serialize_entry("displayName", &a.display_name)?;
+        map.serialize_entry("active", &a.active)?;
+        map.serialize_entry("timeZone", &a.time_zone)?;
+        map.serialize_entry("locale", "en_US")?;
+        if a.email_visible {
+            map.serialize_entry("emailAddress", &a.email)?;
+        }
+        map.end()
+    }
+}
+
+/// Avatar URLs by size, in the order given.
+#[derive(Debug)]
+struct Avatars<'a>(&'a [(&'a str, String)]);
+
+impl Serialize for Avatars<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
 }
 
 /// A group reference as Jira lists it.
