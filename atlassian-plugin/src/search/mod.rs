@@ -186,16 +186,15 @@ impl<T: Keyed + Send + 'static> Scan<T> {
         AbortOnDropHandle::new(connector_api::rt::spawn((self.reader)(start, self.count)))
     }
 
-    /// Fetches ahead until `depth` pages are in flight: from `next`, on the guess that pages
-    /// hold `guess` objects, never past `last_total` once one is known.
+    /// Fetches ahead until `concurrency` pages are in flight: from `next`, on the guess that
+    /// pages hold `guess` objects, never past `last_total` once one is known.
     fn fill(
         &self,
         in_flight: &mut InFlight<T>,
-        depth: usize,
         (next, guess): (u64, u64),
         last_total: Option<u64>,
     ) {
-        while in_flight.len() < depth.max(1) {
+        while in_flight.len() < self.concurrency.max(1) {
             let start = match in_flight.back() {
                 None => next,
                 Some((s, _)) => s + (guess - overlap(guess)).max(1),
@@ -224,7 +223,7 @@ impl<T: Keyed + Send + 'static> Scan<T> {
         let mut waited = false;
         loop {
             let last_total = previous.as_ref().and_then(|p| p.total);
-            self.fill(&mut in_flight, self.concurrency, (next, guess), last_total);
+            self.fill(&mut in_flight, (next, guess), last_total);
             let (start, handle) = in_flight.pop_front().expect("one page is always in flight");
             let page = handle.await.map_err(|e| {
                 ConnectorError::internal(format!("a page read failed to run: {e}"))
@@ -288,7 +287,7 @@ impl<T: Keyed + Send + 'static> Scan<T> {
                 });
                 // The next pages are asked for before this one is handed over: no request
                 // slot waits on the receiver.
-                self.fill(&mut in_flight, self.concurrency, (next, guess), page.total);
+                self.fill(&mut in_flight, (next, guess), page.total);
             }
             if !fresh.is_empty() && !std::mem::replace(&mut waited, true) {
                 if let Some(wait) = out.wait_before_first() {
